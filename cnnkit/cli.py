@@ -1,0 +1,466 @@
+"""``python -m cnnkit``: the command line, a contract other tools rely on.
+
+Every user error ends the command with exit code 2 and one line on stderr naming the field;
+``--json`` puts one JSON document on the last line of stdout.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cnnkit.errors import CnnkitError, ConfigError
+
+TRAIN_FLAGS = ("epochs", "lr", "batch_size", "optimizer", "schedule", "init", "seed", "subset", "input_size",
+               "device")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not usage + error
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+def _store(args: argparse.Namespace):  # noqa: ANN202
+    from cnnkit.store import Store
+
+    return Store(args.store)
+
+
+def _emit_json(obj: Any) -> None:
+    print(json.dumps(obj, default=str))
+
+
+def _split_assignment(text: str, flag: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise ConfigError(flag, f"must look like key=value, got {text!r}")
+    key, value = text.split("=", 1)
+    return key.strip(), value
+
+
+def config_from_args(args: argparse.Namespace):  # noqa: ANN201
+    """A validated RunConfig from --config, the training flags and every --set, in that order."""
+    from cnnkit.config import FIELD_PARAMS, RunConfig, param_for
+
+    base: dict[str, Any] = {}
+    if getattr(args, "config", None):
+        try:
+            base = json.loads(Path(args.config).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError("--config", f"cannot read {args.config}: {exc}") from None
+        RunConfig.from_dict(base)
+    fields = {k: v for k, v in base.items() if k != "model_options"}
+    options = dict(base.get("model_options", {}))
+    model = args.model or fields.get("model", "lenet")
+    fields["model"] = model
+    fields["dataset"] = args.dataset or fields.get("dataset", "fashion-mnist")
+    for flag in TRAIN_FLAGS:
+        text = getattr(args, flag)
+        if text is not None:
+            fields[flag] = FIELD_PARAMS[flag].parse(text)
+    for item in args.set or []:
+        key, text = _split_assignment(item, "--set")
+        value = param_for(model, key).parse(text, key)
+        if key in FIELD_PARAMS:
+            fields[key] = value
+        else:
+            options[key] = value
+    config = RunConfig.from_dict({**fields, "model_options": options})
+    config.check_fits()
+    return config
+
+
+def _add_train_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", help="architecture (see `cnnkit models`)")
+    p.add_argument("--dataset", help="fashion-mnist, mnist or cifar10")
+    for flag in TRAIN_FLAGS:
+        p.add_argument(f"--{flag.replace('_', '-')}", dest=flag, metavar="V")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="any config field or model option, e.g. --set activation=relu --set augment=crop,flip")
+    p.add_argument("--config", metavar="FILE", help="start from a RunConfig JSON file")
+    p.add_argument("--name", help="a name for the run")
+    p.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
+    p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+
+
+# ---- commands ----------------------------------------------------------------------------------
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from cnnkit.models import registry
+    from cnnkit.table import format_table
+
+    specs = [registry.get(n) for n in registry.names()]
+    if args.json:
+        _emit_json([{"name": s.name, "native_input": s.native_input, "in_channels": s.in_channels,
+                     "description": s.description, "paper": s.paper, "recipe": s.recipe,
+                     "knobs": {k: p.default for k, p in s.knobs.items()}} for s in specs])
+        return 0
+    print(format_table([(s.name, s.native_input, s.description) for s in specs], ["model", "input", "description"]))
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from cnnkit import anatomy
+    from cnnkit.config import param_for
+    from cnnkit.models import registry
+    from cnnkit.params import Param
+    from cnnkit.table import format_table
+
+    spec = registry.get(args.model)
+    size = Param("input_size", "int", None, low=1, high=1024, optional=True).parse(args.input_size or "none")
+    channels = Param("in_channels", "int", 1, low=1, high=16).parse(args.in_channels or str(spec.in_channels or 1))
+    classes = Param("num_classes", "int", 10, low=2, high=100_000).parse(args.num_classes or "10")
+    options = {}
+    for item in args.set or []:
+        key, text = _split_assignment(item, "--set")
+        if key not in spec.knobs:
+            param_for(args.model, key)  # raises with the allowed keys when it is not a config field either
+            raise ConfigError(key, f"is a training field; summary takes {args.model}'s options: "
+                                   f"{', '.join(spec.knobs) or 'none'}")
+        options[key] = spec.knobs[key].parse(text, key)
+    try:
+        result = anatomy.describe(args.model, channels, size, classes, **options)
+    except anatomy.CollapseError as exc:
+        def build(side: int):  # noqa: ANN202
+            return registry.build_model(args.model, channels, classes, side, **options)
+
+        smallest = anatomy.min_input_size(build, channels)
+        raise ConfigError("input_size", f"{args.model} needs at least {smallest}×{smallest} input: {exc}") from None
+    if args.format == "json":
+        doc = {"model": args.model, **result.to_dict()}
+        _emit_json(doc)
+    elif args.format == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["name", "type", "kind", "output_shape", "params", "param_share", "macs"])
+        for layer in result.layers:
+            writer.writerow([layer.name, layer.type, layer.kind, "x".join(map(str, layer.output_shape)),
+                             layer.params, f"{layer.param_share:.6f}", layer.macs])
+    else:
+        rows = [(layer.name, layer.type, "×".join(map(str, layer.output_shape)), f"{layer.params:,}",
+                 f"{100 * layer.param_share:.1f}%", f"{layer.macs:,}") for layer in result.layers]
+        print(format_table(rows, ["layer", "type", "output", "params", "share", "MACs"], "llrrrr"))
+        split = result.split
+        print(f"\n{args.model}: input {'×'.join(map(str, result.input_shape))}, {result.total_params:,} parameters, "
+              f"{anatomy.format_count(result.macs)} MACs")
+        fc, conv = split["fc"], split["conv"]
+        print(f"FC layers hold {100 * fc['params_share']:.1f}% of the parameters and {100 * fc['macs_share']:.1f}% "
+              f"of the MACs; conv layers {100 * conv['params_share']:.1f}% and {100 * conv['macs_share']:.1f}%")
+    return 0
+
+
+class _ProgressBar:
+    """A tqdm bar over the run's steps, fed by the engine's reports."""
+
+    def __init__(self) -> None:
+        from tqdm import tqdm
+
+        self.tqdm = tqdm
+        self.bar = None
+
+    def start(self, info: dict[str, Any]) -> None:
+        self.bar = self.tqdm(total=info["total_steps"], initial=info["start_step"], unit="step", file=sys.stderr,
+                             dynamic_ncols=True, disable=None)
+
+    def first_step(self) -> None:
+        pass
+
+    def log(self, points: list) -> None:  # noqa: ANN001
+        values = {f"{p.split}_{p.name}": p.value for p in points}
+        if self.bar is not None:
+            self.bar.update(max(p.step for p in points) - self.bar.n)
+            shown = {k: f"{v:.4f}" for k, v in values.items() if k in ("train_loss", "train_acc", "test_acc")}
+            if shown:
+                self.bar.set_postfix(shown, refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from cnnkit.jobs.runner import execute
+    from cnnkit.table import format_table
+
+    config = config_from_args(args)
+    store = _store(args)
+    run_id = store.create_run(config, args.name, tags=args.tag, foreground=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C: checkpoint and end as cancelled
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    bar = _ProgressBar()
+    print(f"run {run_id}: {config.label()} on {config.dataset}, recorded in {store.home}", file=sys.stderr)
+    try:
+        status = execute(store, run_id, stop, also=bar)
+    finally:
+        bar.close()
+    run = store.get(run_id)
+    epochs = store.epoch_rows(run_id)
+    final = {k: epochs[-1][k] for k in ("train_loss", "train_acc", "test_loss", "test_acc")} if epochs else {}
+    if args.json:
+        _emit_json({"run_id": run_id, "status": status, "config": config.to_dict(), "final": final,
+                    "epochs": epochs, "error": run.error})
+    else:
+        keys = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "epoch_seconds", "images_per_sec")
+        print(format_table([[e.get(k) for k in keys] for e in epochs], keys, "r" * len(keys)))
+        print(f"\nrun {run_id} {status}" + (f": {run.error}" if run.error else ""))
+    return 0 if status == "completed" else 1
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    from cnnkit.jobs.process import supervisor_pid
+    from cnnkit.jobs.supervisor import ensure_supervisor
+    from cnnkit.sweep import expand, run_name
+
+    base = config_from_args(args)
+    sweeps = [_split_assignment(s, "--sweep") for s in args.sweep or []]
+    configs = expand(base, sweeps, args.seeds)
+    store = _store(args)
+    group = None
+    if len(configs) > 1 or args.group_name:
+        axes = {k: v for k, v in sweeps} | ({"seed": f"{args.seeds} seeds"} if args.seeds > 1 else {})
+        group = store.create_group("sweep", args.group_name or f"{base.label()} sweep", {"axes": axes})
+    keys = [k for k, _ in sweeps]
+    names = [args.name or run_name(c, keys, args.seeds) for c in configs] if group else [args.name or base.label()]
+    ids = store.create_runs(configs, group, tags=args.tag, names=names)
+    if args.start_worker:
+        ensure_supervisor(store)
+    elif not supervisor_pid(store.home):
+        print(f"note: no supervisor runs for {store.home}; start one with `python -m cnnkit worker` "
+              "(or pass --start-worker)", file=sys.stderr)
+    if args.json:
+        _emit_json({"run_id": ids[0], "group": group} if len(ids) == 1 else {"run_ids": ids, "group": group})
+    else:
+        print("\n".join(ids))
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from cnnkit.jobs.supervisor import serve
+    from cnnkit.params import Param
+
+    cpu = Param("--cpu-slots", "int", 1, low=1, high=256).parse(args.cpu_slots)
+    gpu = Param("--gpu-slots", "int", 2, low=0, high=64).parse(args.gpu_slots)
+    idle = Param("--idle-exit", "float", None, low=0, high=10**7, optional=True).parse(args.idle_exit or "none")
+    return serve(_store(args), args.executor, cpu, gpu, idle, args.start_method, args.address)
+
+
+def cmd_job(args: argparse.Namespace) -> int:
+    from cnnkit.jobs.base import Slot
+    from cnnkit.jobs.local import job_main
+
+    kind, index, threads = args.slot.split(":")
+    return job_main(_store(args), args.run_id, Slot(kind, int(index), int(threads)))
+
+
+def run_record(run, latest: dict[str, float]) -> dict[str, Any]:  # noqa: ANN001
+    """The JSON view of a run used by `runs --json`."""
+    return {
+        "id": run.id, "name": run.name, "status": run.status, "pid": run.pid, "model": run.model,
+        "dataset": run.dataset, "group": run.group, "tags": run.tags, "progress": round(run.progress, 4),
+        "epoch": run.epoch, "epochs": run.epochs, "queued_at": run.queued_at, "started_at": run.started_at,
+        "first_step_at": run.first_step_at, "finished_at": run.finished_at, "device": run.device,
+        "train_loss": latest.get("train_loss"), "train_acc": latest.get("train_acc"),
+        "test_loss": latest.get("test_loss"), "test_acc": latest.get("test_acc"), "error": run.error,
+    }
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from cnnkit.table import format_table
+
+    store = _store(args)
+    runs = store.list_runs(status=args.status, group=args.group, limit=args.limit)
+    latest = store.latest_metrics([r.id for r in runs])
+    records = [run_record(r, latest[r.id]) for r in runs]
+    if args.json:
+        _emit_json(records)
+        return 0
+    rows = [(r["id"], r["status"], r["model"], r["dataset"], f"{100 * r['progress']:.0f}%",
+             f"{r['epoch']:g}/{r['epochs']}", r["train_loss"], r["test_acc"], r["name"]) for r in records]
+    print(format_table(rows, ["id", "status", "model", "dataset", "done", "epoch", "train_loss", "test_acc", "name"],
+                       "lllllrrrl"))
+    return 0
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    store = _store(args)
+    status = store.request_cancel(args.run_id)
+    deadline = time.time() + args.wait
+    while status == "running" and time.time() < deadline:
+        time.sleep(0.2)
+        status = store.get(args.run_id).status
+    print(f"{args.run_id} {status}" + (" (cancel requested)" if status == "running" else ""))
+    return 0
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    from cnnkit.jobs.local import read_tail
+
+    store = _store(args)
+    run = store.get(args.run_id)
+    print(read_tail(store, run.id, size=args.bytes), end="")
+    if run.error:
+        print(f"\n[{run.status}] {run.error}")
+    return 0
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from cnnkit.jobs.process import supervisor_pid
+
+    store = _store(args)
+    store.resume(args.run_id)
+    print(f"{args.run_id} queued to resume from its last checkpoint")
+    if not supervisor_pid(store.home):
+        print("note: no supervisor runs for this store; start one with `python -m cnnkit worker`", file=sys.stderr)
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    _store(args).delete(args.run_id)
+    print(f"{args.run_id} deleted")
+    return 0
+
+
+def cmd_rename(args: argparse.Namespace) -> int:
+    _store(args).rename(args.run_id, args.name)
+    return 0
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    store = _store(args)
+    store.set_tags(args.run_id, args.tags)
+    print(f"{args.run_id}: {', '.join(store.get(args.run_id).tags) or 'no tags'}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from cnnkit.bundle import export_bundle
+
+    store = _store(args)
+    ids = args.run_ids or [r.id for r in store.list_runs(group=args.group) if not r.active]
+    if not ids:
+        raise ConfigError("run_ids", "no finished runs to export")
+    path = export_bundle(store, ids, args.out)
+    print(f"exported {len(ids)} runs to {path}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from cnnkit.bundle import import_bundle
+
+    ids = import_bundle(_store(args), args.file)
+    print(f"imported {len(ids)} runs" + (f": {' '.join(ids)}" if ids else " (all were imported before)"))
+    return 0
+
+
+# ---- the parser ---------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m cnnkit", description="Compare the classic convolutional networks.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], help: str, store: bool = True):  # noqa: ANN202
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(func=func)
+        if store:
+            p.add_argument("--store", metavar="PATH", help="run store folder (default: $CNNKIT_HOME or results/)")
+        return p
+
+    p = command("models", cmd_models, "list the architectures", store=False)
+    p.add_argument("--json", action="store_true")
+
+    p = command("summary", cmd_summary, "per-layer output shapes, parameters and MACs of a model", store=False)
+    p.add_argument("model")
+    p.add_argument("--input-size", metavar="N")
+    p.add_argument("--in-channels", metavar="C")
+    p.add_argument("--num-classes", metavar="K")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="a model option, e.g. activation=relu")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+
+    p = command("train", cmd_train, "train in the foreground and record the run")
+    _add_train_options(p)
+
+    p = command("submit", cmd_submit, "queue runs for the background supervisor")
+    _add_train_options(p)
+    p.add_argument("--sweep", action="append", metavar="KEY=V1,V2", help="one axis of a sweep (repeatable)")
+    p.add_argument("--seeds", type=int, default=1, help="repeat every config with seeds 0..N-1 (N ≤ 20)")
+    p.add_argument("--group-name", help="name of the sweep group")
+    p.add_argument("--start-worker", action="store_true", help="start a supervisor if none runs")
+
+    p = command("worker", cmd_worker, "run the supervisor in the foreground")
+    p.add_argument("--cpu-slots", default="1", metavar="N", help="CPU jobs at once (default 1)")
+    p.add_argument("--gpu-slots", default="2", metavar="N", help="jobs per GPU at once (default 2)")
+    p.add_argument("--executor", choices=("local", "ray"), default="local")
+    p.add_argument("--address", help="Ray cluster address (default: start a local Ray)")
+    p.add_argument("--idle-exit", metavar="SECONDS", help="exit after this long with nothing to do")
+    p.add_argument("--start-method", choices=("fork", "spawn"), default="fork" if hasattr(os, "fork") else "spawn",
+                   help="fork (warm start, default) or spawn a fresh interpreter per job")
+
+    p = command("job", cmd_job, argparse.SUPPRESS)
+    p.add_argument("run_id")
+    p.add_argument("--slot", default="cpu:0:0")
+
+    p = command("runs", cmd_runs, "list runs")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--status")
+    p.add_argument("--group")
+    p.add_argument("--limit", type=int)
+
+    p = command("cancel", cmd_cancel, "cancel a queued or running run")
+    p.add_argument("run_id")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait until it has stopped")
+
+    p = command("logs", cmd_logs, "the end of a run's log")
+    p.add_argument("run_id")
+    p.add_argument("--bytes", type=int, default=8000)
+
+    for name, func, text in (("resume", cmd_resume, "continue a finished run from its last checkpoint"),
+                             ("delete", cmd_delete, "delete a run, its metrics and its files")):
+        command(name, func, text).add_argument("run_id")
+
+    p = command("rename", cmd_rename, "rename a run")
+    p.add_argument("run_id")
+    p.add_argument("name")
+
+    p = command("tag", cmd_tag, "set a run's tags")
+    p.add_argument("run_id")
+    p.add_argument("tags", nargs="*")
+
+    p = command("export", cmd_export, "export finished runs as a bundle (zip of JSON)")
+    p.add_argument("run_ids", nargs="*")
+    p.add_argument("--group", help="export the finished runs of this group")
+    p.add_argument("--out", required=True, metavar="FILE")
+
+    p = command("import", cmd_import, "import a bundle")
+    p.add_argument("file")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CnnkitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: one line for the user, the traceback with CNNKIT_DEBUG=1
+        if os.environ.get("CNNKIT_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (rerun with CNNKIT_DEBUG=1 for the traceback)",
+              file=sys.stderr)
+        return 1

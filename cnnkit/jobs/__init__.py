@@ -1,0 +1,1 @@
+"""Background jobs: a supervisor claims queued runs from the store and hands them to an executor."""

@@ -1,0 +1,176 @@
+"""The supervisor (``python -m cnnkit worker``): claims queued runs, watches them, cancels, recovers.
+
+One per store, guarded by a lock. The loop, every ``poll`` seconds: collect ended jobs, settle runs
+nobody watches (after a restart), escalate cancels (flag → SIGTERM → SIGKILL), fill free slots.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cnnkit.errors import StoreError
+from cnnkit.jobs.base import Executor, Exit, Slot
+from cnnkit.jobs.local import read_tail
+from cnnkit.jobs.process import WorkerLock, supervisor_pid
+from cnnkit.store import Store
+
+CANCEL_TERM_AFTER = 4.0  # seconds the loop gets to notice the flag before SIGTERM
+CANCEL_KILL_AFTER = 7.0  # … and before SIGKILL
+UNSTARTED_GRACE = 5.0  # a claimed run without a process after this long was never started
+ERROR_TAIL_CHARS = 1500
+
+
+@dataclass
+class Supervisor:
+    store: Store
+    executor: Executor
+    lock: WorkerLock
+    poll: float = 0.2
+    idle_exit: float | None = None
+    busy: dict[str, Slot] = field(default_factory=dict)
+    cancel_seen: dict[str, float] = field(default_factory=dict)
+    stopping: bool = False
+
+    def serve(self) -> None:
+        """Run until SIGINT/SIGTERM, or ``idle_exit`` seconds with nothing queued or running."""
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        idle_since = time.time()
+        try:
+            while not self.stopping:
+                self.tick()
+                if self.busy or self.store.counts()["queued"]:
+                    idle_since = time.time()
+                elif self.idle_exit is not None and time.time() - idle_since > self.idle_exit:
+                    break
+                time.sleep(self.poll)
+        finally:
+            self.executor.close()
+            self.lock.release()
+
+    def _stop(self, *_: object) -> None:
+        self.stopping = True  # running jobs carry on; the next supervisor re-adopts them
+
+    def tick(self) -> None:
+        self.executor.pump()
+        for ended in self.executor.reap():
+            self._settle(ended)
+        self._recover_orphans()
+        self._escalate_cancels()
+        self._fill_slots()
+
+    # ---- the steps --------------------------------------------------------------------------
+    def _settle(self, ended: Exit) -> None:
+        """A job's process ended. If it did not record how, record it for the job."""
+        self.busy.pop(ended.run_id, None)
+        self.cancel_seen.pop(ended.run_id, None)
+        run = self.store.get(ended.run_id)
+        if run.status != "running":
+            return
+        tail = read_tail(self.store, run.id)[-ERROR_TAIL_CHARS:].strip()
+        if run.cancel_requested:
+            status, error = "cancelled", "stopped by signal after a cancel request"
+        elif ended.signal:
+            name = signal.Signals(ended.signal).name
+            status, error = "lost", f"the job's process was killed by {name} and recorded no result"
+        elif ended.code is None:
+            status, error = "lost", "the job's process vanished while no supervisor could see its exit"
+        else:
+            status, error = "failed", f"the job exited with code {ended.code}"
+        self.store.finish(run.id, status, error=f"{error}\n{tail}".strip() if status != "cancelled" else error)
+
+    def _recover_orphans(self) -> None:
+        """Running runs this supervisor does not hold: adopt live ones, requeue unstarted, mark the rest lost."""
+        for run in self.store.list_runs(status="running"):
+            if run.id in self.busy:
+                continue
+            if run.pid is None:
+                if time.time() - (run.started_at or 0) > UNSTARTED_GRACE:
+                    self.store.requeue(run.id)
+            elif self.executor.adopt(run):
+                self.busy[run.id] = _slot_of(run, self.executor.slots())
+            else:
+                self.store.finish(run.id, "lost", error="its process vanished while no supervisor watched it")
+
+    def _escalate_cancels(self) -> None:
+        now = time.time()
+        for run in self.store.list_runs(status="running", ids=list(self.busy)) if self.busy else []:
+            if not run.cancel_requested:
+                continue
+            first = self.cancel_seen.setdefault(run.id, now)
+            if now - first > CANCEL_KILL_AFTER:
+                self.executor.cancel(run.id, force=True)
+            elif now - first > CANCEL_TERM_AFTER:
+                self.executor.cancel(run.id)
+
+    def _fill_slots(self) -> None:
+        taken = set(self.busy.values())
+        for slot in self.executor.slots():
+            if slot in taken or self.stopping:
+                continue
+            run = self.store.claim(f"{self.executor.name}:{os.getpid()}/{slot.label}", accept=slot.accepts())
+            if run is None:
+                continue
+            self.busy[run.id] = slot
+            taken.add(slot)
+            try:
+                self.executor.submit(run, slot)
+            except Exception as exc:
+                self.busy.pop(run.id, None)
+                self.store.finish(run.id, "failed", error=f"could not start the job: {exc}")
+
+
+def _slot_of(run, slots: list[Slot]) -> Slot:  # noqa: ANN001
+    """The slot an adopted run was claimed on (its label ends the worker field)."""
+    label = (run.worker or "").rsplit("/", 1)[-1]
+    for slot in slots:
+        if slot.label == label:
+            return slot
+    return Slot("adopted", hash(run.id))
+
+
+def serve(store: Store, executor_name: str = "local", cpu_slots: int = 1, gpu_slots: int = 2,
+          idle_exit: float | None = None, start_method: str = "fork", ray_address: str | None = None) -> int:
+    """Entry of ``python -m cnnkit worker``; returns the exit code (1 when another supervisor runs)."""
+    lock = WorkerLock(store.home)
+    if not lock.acquire():
+        print(f"a supervisor already runs for {store.home} (pid {supervisor_pid(store.home)})", file=sys.stderr)
+        return 1
+    if executor_name == "ray":
+        from cnnkit.jobs.ray_executor import RayExecutor
+
+        executor: Executor = RayExecutor(store, address=ray_address)
+    else:
+        from cnnkit.jobs.local import LocalExecutor
+
+        executor = LocalExecutor(store, cpu_slots, gpu_slots, start_method, lock_fd=lock.fd)
+    slots = ", ".join(s.label for s in executor.slots())
+    print(f"supervisor {os.getpid()} serving {store.home} with the {executor.name} executor ({slots})", flush=True)
+    Supervisor(store, executor, lock, idle_exit=idle_exit).serve()
+    return 0
+
+
+def ensure_supervisor(store: Store, idle_exit: float = 900.0, extra_args: list[str] | None = None) -> int | None:
+    """Start a detached supervisor for ``store`` unless one runs; returns the new pid, or None.
+
+    Two callers racing here at once is harmless: the second supervisor finds the lock taken and exits.
+    """
+    if supervisor_pid(store.home):
+        return None
+    log = store.home / "worker.log"
+    try:
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "cnnkit", "worker", "--store", str(store.home), "--idle-exit",
+                 str(idle_exit), *(extra_args or [])],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                cwd=Path(__file__).resolve().parents[2],
+            )
+    except OSError as exc:
+        raise StoreError(f"cannot start the supervisor: {exc}") from None
+    return proc.pid

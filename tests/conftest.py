@@ -1,0 +1,45 @@
+"""Shared fixtures: a fresh store per test, the real Fashion-MNIST when installed, offline mode."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("CNNKIT_OFFLINE", "1")  # no test may wait on a download
+
+from cnnkit import data  # noqa: E402
+from cnnkit.store import Store  # noqa: E402
+
+FMNIST = data.is_available("fashion-mnist")
+requires_fmnist = pytest.mark.skipif(not FMNIST, reason="Fashion-MNIST is not installed (apt-get install "
+                                                        "dataset-fashion-mnist)")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "store")
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for `python -m cnnkit` subprocesses: their own store, the shared data cache."""
+    env = dict(os.environ)
+    env["CNNKIT_HOME"] = str(tmp_path / "store")
+    env["CNNKIT_OFFLINE"] = "1"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@pytest.fixture
+def python() -> str:
+    return sys.executable
+
+
+@pytest.fixture(scope="session")
+def fmnist() -> data.Data:
+    if not FMNIST:
+        pytest.skip("Fashion-MNIST is not installed")
+    return data.load("fashion-mnist")
