@@ -78,9 +78,11 @@ class Data:
     train_y: torch.Tensor
     test_x: torch.Tensor
     test_y: torch.Tensor
+    test_index: torch.Tensor | None = None  # positions in the full test set (None: all of it, in order)
 
     def to(self, device: torch.device | str) -> Data:
-        return Data(self.spec, *(t.to(device) for t in (self.train_x, self.train_y, self.test_x, self.test_y)))
+        tensors = (t.to(device) for t in (self.train_x, self.train_y, self.test_x, self.test_y))
+        return Data(self.spec, *tensors, self.test_index)
 
 
 def data_root() -> Path:
@@ -270,7 +272,7 @@ def variant(data: Data, subset: float = 1.0, test_subset: float = 1.0, permute: 
     """The dataset a run sees: a stratified subset (by ``seed``), pixels permuted if asked."""
     train = stratified_subset(data.train_y, subset, seed)
     test = stratified_subset(data.test_y, test_subset, seed)
-    out = Data(data.spec, data.train_x[train], data.train_y[train], data.test_x[test], data.test_y[test])
+    out = Data(data.spec, data.train_x[train], data.train_y[train], data.test_x[test], data.test_y[test], test)
     if permute:
         perm = pixel_permutation(data.spec.size, data.spec.size)
         out.train_x, out.test_x = permute_pixels(out.train_x, perm), permute_pixels(out.test_x, perm)

@@ -29,6 +29,7 @@ from cnnkit.models import registry
 from cnnkit.models.layers import initialize
 
 CHECKPOINT_NAME = "checkpoint.pt"
+PREDICTIONS_NAME = "predictions.pt"  # test-set index, label and prediction of the final model
 EVAL_BATCH = 1024
 
 # How a run ended. "running" and the rest live in the store; these are what fit() itself returns.
@@ -274,6 +275,7 @@ class _Run:
             self.epoch += 1
             self._end_epoch(reporter)
             self.save()
+        self.save_predictions()
         return self.result(COMPLETED)
 
     def _loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -319,6 +321,7 @@ class _Run:
         sums = torch.zeros(2, device=self.device)
         confusion = torch.zeros(k * k, device=self.device, dtype=torch.long)
         x_all, y_all = self.data.test_x, self.data.test_y
+        preds = []
         for start in range(0, y_all.numel(), EVAL_BATCH):
             x = self.transform(x_all[start:start + EVAL_BATCH])
             y = y_all[start:start + EVAL_BATCH]
@@ -328,11 +331,13 @@ class _Run:
                 logits = self.model(x)
                 loss = self._loss(logits, y)
             pred = logits.argmax(1)
+            preds.append(pred)
             sums += torch.stack((loss.float() * y.numel(), (pred == y).sum()))
             confusion += torch.bincount(y * k + pred, minlength=k * k)
         self.model.train()
         loss_sum, correct = sums.tolist()
         self.confusion = confusion.view(k, k).cpu()
+        self.predictions = torch.cat(preds).cpu() if preds else torch.zeros(0, dtype=torch.long)
         n = max(1, y_all.numel())
         return loss_sum / n, correct / n
 
@@ -362,6 +367,14 @@ class _Run:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def save_predictions(self) -> None:
+        """What the final model predicts for every test image (for confusion and error browsing)."""
+        if self.checkpoint is None or getattr(self, "predictions", None) is None:
+            return
+        index = self.data.test_index if self.data.test_index is not None else torch.arange(len(self.predictions))
+        torch.save({"index": index.cpu(), "label": self.data.test_y.cpu(), "pred": self.predictions},
+                   self.checkpoint.parent / PREDICTIONS_NAME)
 
     def restore(self) -> None:
         state = load_checkpoint(self.checkpoint) if self.checkpoint else None
