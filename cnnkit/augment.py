@@ -42,7 +42,7 @@ def pca_basis(images: torch.Tensor, seed: int = 0) -> tuple[torch.Tensor, torch.
         gen = torch.Generator(device=pixels.device).manual_seed(seed)
         pick = torch.randint(0, pixels.shape[1], (PCA_SAMPLE_PIXELS,), device=pixels.device, generator=gen)
         pixels = pixels[:, pick]
-    cov = torch.cov(pixels.double() / 255)
+    cov = torch.cov(pixels.double() / 255).reshape(c, c)  # one channel: cov is a scalar, eigh needs 1×1
     eigvals, eigvecs = torch.linalg.eigh(cov)
     return eigvals.clamp_min(0).float(), eigvecs.float()
 

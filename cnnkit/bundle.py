@@ -61,16 +61,20 @@ def export_bundle(store: Store, run_ids: list[str], out: Path | str) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("manifest.json", json.dumps({
-            "format": FORMAT, "version": VERSION, "created_at": time.time(),
-            "runs": [r.id for r in runs], "groups": groups,
-        }, indent=1))
-        for run in runs:
-            points = metrics[metrics.run_id == run.id][list(METRIC_FIELDS)].values.tolist()
-            record = {k: getattr(run, k) for k in RUN_FIELDS} | {"metrics": points}
-            zf.writestr(f"runs/{run.id}.json", json.dumps(record))
-    tmp.replace(out)
+    try:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("manifest.json", json.dumps({
+                "format": FORMAT, "version": VERSION, "created_at": time.time(),
+                "runs": [r.id for r in runs], "groups": groups,
+            }, indent=1))
+            for run in runs:
+                points = metrics[metrics.run_id == run.id][list(METRIC_FIELDS)].values.tolist()
+                record = {k: getattr(run, k) for k in RUN_FIELDS} | {"metrics": points}
+                zf.writestr(f"runs/{run.id}.json", json.dumps(record))
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StoreError(f"cannot write bundle {out}: {exc.strerror or exc}") from None
     return out
 
 
@@ -89,7 +93,10 @@ def read_bundle(path: Path | str) -> Bundle:
     except zipfile.BadZipFile:
         raise BundleError(f"{path.name} is not a zip bundle") from None
     with zf:
-        members = {info.filename: info for info in zf.infolist()}
+        infos = zf.infolist()
+        if len(infos) > MAX_RUNS + 1:
+            raise BundleError(f"bundle has {len(infos)} members; the limit is {MAX_RUNS + 1}")
+        members = {info.filename: info for info in infos}
         total = 0
         for name, info in members.items():
             if not MEMBER_RE.match(name):
@@ -112,6 +119,8 @@ def read_bundle(path: Path | str) -> Bundle:
         if not isinstance(ids, list) or len(ids) > MAX_RUNS or not all(isinstance(i, str) and RUN_ID_RE.match(i)
                                                                        for i in ids):
             raise BundleError(f"manifest.json: runs must be a list of at most {MAX_RUNS} run ids")
+        if len(set(ids)) != len(ids):
+            raise BundleError("manifest.json: a run is listed more than once")
         runs = [_check_run(_json(zf, f"runs/{i}.json", members), i) for i in ids]
         groups = [_check_group(g) for g in manifest.get("groups", [])]
     return Bundle(runs, groups, float(manifest.get("created_at", 0)), hashlib.sha256(raw).hexdigest()[:16])
@@ -164,6 +173,8 @@ def _check_run(run: Any, run_id: str) -> dict[str, Any]:
         config = RunConfig.from_dict(run["config"])
     except CnnkitError as exc:
         raise BundleError(f"{where}: config {exc}") from None
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a value of a shape no field expects
+        raise BundleError(f"{where}: config is malformed ({type(exc).__name__})") from None
     if config.model != run["model"] or config.dataset != run["dataset"]:
         raise BundleError(f"{where}: model/dataset do not match the config")
     metrics = run.get("metrics")

@@ -354,12 +354,183 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from cnnkit import bench
+    from cnnkit.models import registry
+
+    cases = {c.model for c in bench.CASES}
+    for model in args.models or []:
+        if model not in cases:
+            raise ConfigError("--models", f"must be among {', '.join(sorted(cases))}, got {model!r}")
+        registry.get(model)
+    repeats = 3 if args.repeats is None else args.repeats
+    if not 3 <= repeats <= 20:
+        raise ConfigError("--repeats", f"must be an integer in [3, 20], got {repeats}")
+    from cnnkit.config import RunConfig
+    from cnnkit.engine import resolve_device
+
+    resolve_device(RunConfig(device=args.device).device)
+    return bench.main(args.models, args.device, args.short, repeats, args.json)
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from cnnkit.bundle import import_bundle
 
     ids = import_bundle(_store(args), args.file)
     print(f"imported {len(ids)} runs" + (f": {' '.join(ids)}" if ids else " (all were imported before)"))
     return 0
+
+
+# ---- experiments: `experiment list|run|report|reference` ---------------------------------------
+# The what-if presets of cnnkit/experiments.py. This section and the one call in build_parser are
+# all the experiment commands add to this file.
+
+def _experiment_args(args: argparse.Namespace):  # noqa: ANN202
+    """The preset, budget and seeds of `experiment run` and `reference`, each checked with a one-line error."""
+    from cnnkit import experiments
+    from cnnkit.params import Param
+
+    budget = experiments.check_budget(args.budget)
+    seeds = None if args.seeds is None else Param("seeds", "int", 3, low=1, high=experiments.MAX_SEEDS).parse(
+        args.seeds)
+    return budget, seeds
+
+
+def _print_report(report, fmt: str) -> None:  # noqa: ANN001
+    if fmt == "json":
+        _emit_json(report.to_dict())
+    else:
+        print(report.to_markdown())
+
+
+def cmd_experiment_list(args: argparse.Namespace) -> int:
+    from cnnkit import experiments
+    from cnnkit.table import format_table
+
+    presets = experiments.catalogue()
+    if args.json:
+        _emit_json([p.to_dict() for p in presets])
+        return 0
+    rows = []
+    for p in presets:
+        missing = experiments.missing_datasets(p)
+        rows.append((p.name, ",".join(map(str, p.lines)), p.factor, " | ".join(p.labels),
+                     "needs " + ", ".join(missing) if missing else "yes"))
+    print(format_table(rows, ["name", "lines", "factor", "levels", "runs here"]))
+    print()
+    for p in presets:
+        print(f"{p.name}: {p.question}")
+    print(f"\n{experiments.CATALOGUE_NOTE}")
+    return 0
+
+
+def cmd_experiment_run(args: argparse.Namespace) -> int:
+    from cnnkit import experiments
+
+    preset = experiments.get(args.name)
+    budget, seeds = _experiment_args(args)
+    store = _store(args)
+    group = experiments.launch(store, preset.name, budget, seeds, start_worker=True)
+    total = experiments.group_progress(store, group)["total"]
+    print(f"queued {total} runs of {preset.name} ({budget} budget, {experiments.check_seeds(seeds, preset)} seeds) "
+          f"in group {group} of {store.home}", flush=True)
+    if not args.wait:
+        print(f"follow it with: python -m cnnkit experiment report {preset.name}"
+              + (f" --store {store.home}" if args.store else ""))
+        return 0
+    try:
+        experiments.wait(store, group, progress=lambda line: print(line, flush=True))
+    except KeyboardInterrupt:
+        print(f"stopped waiting; the runs go on. Later: python -m cnnkit experiment report {preset.name}",
+              file=sys.stderr)
+        return 130
+    _print_report(experiments.analyze(store, group), args.format)
+    return 0
+
+
+def cmd_experiment_report(args: argparse.Namespace) -> int:
+    from cnnkit import experiments
+
+    preset = experiments.get(args.name)
+    if args.bundle:
+        report = experiments.analyze_bundle(args.bundle)
+        if report.preset != preset.name:
+            raise ConfigError("--bundle", f"{args.bundle} holds experiment {report.preset!r}, not {preset.name!r}")
+    else:
+        store = _store(args)
+        group = args.group or experiments.latest_group(store, preset.name)
+        if group is None:
+            raise ConfigError("experiment", f"no runs of {preset.name} in {store.home}; start them with "
+                                            f"`python -m cnnkit experiment run {preset.name}`")
+        found = store.group(group)
+        if found is None or found["kind"] != experiments.GROUP_KIND:
+            raise ConfigError("--group", f"no experiment group {group!r} in {store.home}")
+        if found["meta"].get("preset") != preset.name:
+            raise ConfigError("--group", f"{group} is experiment {found['meta'].get('preset')!r}, not {preset.name!r}")
+        report = experiments.analyze(store, group)
+    _print_report(report, args.format)
+    return 0
+
+
+def cmd_experiment_reference(args: argparse.Namespace) -> int:
+    from cnnkit import experiments
+    from cnnkit.params import Param
+
+    out = Path(args.out) if args.out else None
+    if args.readme_only:
+        print(f"wrote {experiments.write_readme(out)}")
+        return 0
+    only = [experiments.get(name).name for name in args.only or []]
+    budget, seeds = _experiment_args(args)
+    slots = None if args.cpu_slots is None else Param("--cpu-slots", "int", 1, low=1, high=64).parse(args.cpu_slots)
+    t0 = time.time()
+    done = experiments.reference(out, budget, only or None, seeds, args.store, args.keep_store, slots,
+                                 log=lambda line: print(line, flush=True))
+    readme = (out or experiments.RESULTS_DIR) / "README.md"
+    print(f"exported {len(done)} presets in {(time.time() - t0) / 60:.1f} min; wrote {readme}")
+    return 0
+
+
+def _add_experiment_commands(sub: argparse._SubParsersAction) -> None:
+    text = "what-if experiments from the study notes: presets, runs, verdicts"
+    exp = sub.add_parser("experiment", help=text, description=text)
+    esub = exp.add_subparsers(dest="experiment_command", required=True, parser_class=_Parser)
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], help: str, store: bool = True):  # noqa: ANN202
+        p = esub.add_parser(name, help=help, description=help)
+        p.set_defaults(func=func)
+        if store:
+            p.add_argument("--store", metavar="PATH", help="run store folder (default: $CNNKIT_HOME or results/)")
+        return p
+
+    p = command("list", cmd_experiment_list, "the presets: name, question, factor, levels", store=False)
+    p.add_argument("--json", action="store_true", help="one JSON document as the last line")
+
+    p = command("run", cmd_experiment_run, "queue a preset's runs for the supervisor (started if none runs)")
+    p.add_argument("name", help="a preset (see `experiment list`)")
+    p.add_argument("--budget", default="quick", help="quick (fits a CPU, default) or full (the notes' setting)")
+    p.add_argument("--seeds", metavar="N", help="seeds per level (default: the preset's, 3)")
+    p.add_argument("--wait", action="store_true", help="poll until every run has finished, then print the report")
+    p.add_argument("--format", choices=("md", "json"), default="md", help="report format with --wait")
+
+    p = command("report", cmd_experiment_report, "the verdict of a preset's latest (or a given) group")
+    p.add_argument("name", help="a preset (see `experiment list`)")
+    p.add_argument("--group", help="an experiment group id (default: the newest of the preset)")
+    p.add_argument("--bundle", metavar="FILE", help="read the runs from a bundle zip instead of the store")
+    p.add_argument("--format", choices=("md", "json"), default="md",
+                   help="md: a table and the verdict; json: one object on the last line")
+
+    p = command("reference", cmd_experiment_reference,
+                "run every preset feasible here into a temporary store, export results/reference/*.zip and "
+                "regenerate results/README.md", store=False)
+    p.add_argument("--budget", default="quick", help="quick (default) or full")
+    p.add_argument("--seeds", metavar="N", help="seeds per level (default: each preset's, 3)")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="only these presets (the other bundles are kept)")
+    p.add_argument("--out", metavar="DIR", help="results folder (default: the project's results/)")
+    p.add_argument("--store", metavar="PATH", help="work store (default: a temporary one, removed afterwards)")
+    p.add_argument("--keep-store", action="store_true", help="keep the temporary work store")
+    p.add_argument("--cpu-slots", metavar="N", help="CPU jobs at once for the work store's supervisor")
+    p.add_argument("--readme-only", action="store_true", help="only rebuild README.md from the bundles")
 
 
 # ---- the parser ---------------------------------------------------------------------------------
@@ -442,6 +613,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("import", cmd_import, "import a bundle")
     p.add_argument("file")
+
+    p = command("bench", cmd_bench, "our engine against the textbook loop, job start and dashboard timings",
+                store=False)
+    p.add_argument("--models", nargs="+", metavar="MODEL", help="lenet mlp resnet18 alexnet (default: all)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--short", action="store_true", help="a few thousand images per case (CI)")
+    p.add_argument("--repeats", type=int, help="alternating repeats per case (≥ 3, median reported)")
+    p.add_argument("--json", action="store_true", help="one JSON object as the last stdout line")
+
+    _add_experiment_commands(sub)  # the experiments section above
     return parser
 
 

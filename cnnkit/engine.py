@@ -59,6 +59,16 @@ class Reporter:
         """Every report (``reports_per_epoch`` per epoch) and at every epoch's end."""
 
 
+class CallbackReporter(Reporter):
+    """Calls ``callback(points)`` with every batch of metric points (the notebook-friendly reporter)."""
+
+    def __init__(self, callback: Callable[[list[MetricPoint]], None]):
+        self.callback = callback
+
+    def log(self, points: list[MetricPoint]) -> None:
+        self.callback(points)
+
+
 @dataclass
 class FitResult:
     status: str
@@ -135,7 +145,7 @@ def epoch_order(n: int, config: RunConfig, epoch: int) -> torch.Tensor:
 
 def fit(
     config: RunConfig,
-    reporter: Reporter | None = None,
+    reporter: Reporter | Callable[[list[MetricPoint]], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     checkpoint_dir: Path | str | None = None,
     resume: bool = False,
@@ -143,11 +153,15 @@ def fit(
 ) -> FitResult:
     """Train ``config`` to the end, to a stop request, or to divergence; returns how it ended.
 
+    ``reporter`` is a Reporter or a plain function receiving lists of MetricPoint.
     ``should_stop`` is polled every step; when it returns True the run checkpoints and ends
     ``cancelled``. With ``checkpoint_dir`` a checkpoint is written after every epoch (write, then
     rename); ``resume`` continues from the one there, epoch and step counts included.
     """
-    reporter = reporter or Reporter()
+    if reporter is None:
+        reporter = Reporter()
+    elif not isinstance(reporter, Reporter):
+        reporter = CallbackReporter(reporter)
     should_stop = should_stop or (lambda: False)
     config.check_fits()
     device = resolve_device(config.device)

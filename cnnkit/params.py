@@ -133,4 +133,6 @@ def _parse_scalar(raw: str, kind: str, field: str, param: Param) -> Any:
 def _fmt(x: float | None) -> str:
     if x is None:
         return "∞"
+    if float(x).is_integer():
+        return str(int(x))  # 2147483647, not 2.14748e+09
     return f"{x:g}"

@@ -28,6 +28,7 @@ STATUSES = ("queued", "running", "completed", "failed", "cancelled", "diverged",
 ACTIVE = ("queued", "running")
 FINISHED = tuple(s for s in STATUSES if s not in ACTIVE)
 BUSY_TIMEOUT_MS = 30_000
+_INHERITED: list[sqlite3.Connection] = []  # connections a forked child got from its parent
 
 MIGRATIONS = [
     # 1: the first schema
@@ -157,7 +158,12 @@ class Store:
     # ---- connections and transactions ---------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
-        if conn is None or self._local.pid != os.getpid():
+        if conn is not None and self._local.pid != os.getpid():
+            # Inherited through fork: SQLite forbids using it in the child, and closing it could
+            # disturb the parent's locks and WAL state, so it is parked, never used, never closed.
+            _INHERITED.append(conn)
+            conn = None
+        if conn is None:
             try:
                 conn = sqlite3.connect(self.db_path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
                 conn.row_factory = sqlite3.Row
@@ -170,6 +176,13 @@ class Store:
                 raise self._error("open", exc) from None
             self._local.conn, self._local.pid = conn, os.getpid()
         return conn
+
+    def close(self) -> None:
+        """Close this thread's connection (a forking supervisor calls it so children inherit no SQLite state)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            conn.close()
+        self._local.conn = None
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -414,6 +427,8 @@ class Store:
     # ---- the job lifecycle --------------------------------------------------------------------
     def claim(self, worker: str, accept: Iterable[str] | None = None) -> Run | None:
         """Atomically move the oldest queued run (optionally only of device kinds ``accept``) to running."""
+        if not self._read("SELECT 1 FROM runs WHERE status = 'queued' LIMIT 1"):
+            return None  # an idle supervisor polls often: reading first spares everyone its write lock
         with self._tx() as tx:
             for row in tx.execute("SELECT * FROM runs WHERE status = 'queued' ORDER BY queued_at"):
                 run = _to_run(row)
@@ -482,8 +497,12 @@ class Store:
             if row is None or row["status"] != "running":
                 return False
             merged = json.loads(row["summary"]) | (summary or {})
+            # A run stopped between two reports is further along than its last metric point says.
+            last_step = (summary or {}).get("step")
+            last_step = last_step if isinstance(last_step, int) else 0
             tx.execute("UPDATE runs SET status = ?, finished_at = ?, error = ?, summary = ?, cancel_requested = 0,"
-                       " resume = 0 WHERE id = ?", (status, time.time(), error, json.dumps(merged), run_id))
+                       " resume = 0, step = MAX(step, ?) WHERE id = ?",
+                       (status, time.time(), error, json.dumps(merged), last_step, run_id))
         return True
 
     def requeue(self, run_id: str) -> None:
@@ -494,24 +513,33 @@ class Store:
 
     def request_cancel(self, run_id: str) -> str:
         """Queued runs are cancelled at once; running ones get the flag their loop checks. Returns the status."""
-        run = self.get(run_id)
+        check_run_id(run_id)
         with self._tx() as tx:
-            if run.status == "queued":
-                tx.execute("UPDATE runs SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'queued'",
-                           (time.time(), run_id))
-            elif run.status == "running":
+            status = self._status(tx, run_id)
+            if status == "queued":
+                tx.execute("UPDATE runs SET status = 'cancelled', finished_at = ? WHERE id = ?", (time.time(), run_id))
+                status = "cancelled"
+            elif status == "running":
                 tx.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (run_id,))
-        return self.get(run_id).status
+        return status
 
     def resume(self, run_id: str) -> None:
         """Queue a finished run again to continue from its last checkpoint."""
-        run = self.get(run_id)
-        if run.active:
-            raise StoreError(f"run {run_id} is {run.status}; only a finished run can be resumed")
+        check_run_id(run_id)
         with self._tx() as tx:
+            status = self._status(tx, run_id)
+            if status in ACTIVE:
+                raise StoreError(f"run {run_id} is {status}; only a finished run can be resumed")
             tx.execute("UPDATE runs SET status = 'queued', resume = 1, cancel_requested = 0, error = NULL,"
                        " finished_at = NULL, pid = NULL, pid_start = NULL, worker = NULL, queued_at = ?"
                        " WHERE id = ?", (time.time(), run_id))
+
+    def _status(self, tx: sqlite3.Connection, run_id: str) -> str:
+        """A run's status read inside a write transaction, so that the decision taken on it is atomic."""
+        row = tx.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no run {run_id} in {self.home}")
+        return row["status"]
 
     # ---- editing ------------------------------------------------------------------------------
     def rename(self, run_id: str, name: str) -> None:
@@ -531,10 +559,11 @@ class Store:
             tx.execute("UPDATE runs SET tags = ? WHERE id = ?", (json.dumps(tags), run_id))
 
     def delete(self, run_id: str) -> None:
-        run = self.get(run_id)
-        if run.status == "running":
-            raise StoreError(f"run {run_id} is running; cancel it first")
+        """Delete a run, its metric points and its folder; a running run must be cancelled first."""
+        check_run_id(run_id)
         with self._tx() as tx:
+            if self._status(tx, run_id) == "running":
+                raise StoreError(f"run {run_id} is running; cancel it first")
             tx.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
             tx.execute("DELETE FROM runs WHERE id = ?", (run_id,))
         shutil.rmtree(self.run_dir(run_id), ignore_errors=True)

@@ -73,6 +73,7 @@ class LocalExecutor(Executor):
 
     def _fork(self, run: Run, slot: Slot, log) -> None:  # noqa: ANN001
         dataset = self._dataset(run.dataset)
+        self.store.close()  # SQLite state must not cross a fork; the parent reopens on its next query
         pid = os.fork()
         if pid == 0:  # the child: never returns
             code = 1
@@ -157,11 +158,18 @@ class LocalExecutor(Executor):
 
     def cancel(self, run_id: str, force: bool = False) -> None:
         pid = self.children.get(run_id) or self.adopted.get(run_id, (None,))[0]
-        if pid:
-            try:
-                os.killpg(pid, signal.SIGKILL if force else signal.SIGTERM)  # the job leads its own group
-            except ProcessLookupError:
-                pass
+        if not pid or (run_id in self.adopted and not is_alive(*self.adopted[run_id])):
+            return  # an adopted pid may have been reused by an unrelated process
+        sig = signal.SIGKILL if force else signal.SIGTERM
+        try:
+            # Our jobs lead their own group (the job and anything it started); an adopted
+            # foreground `cnnkit train` may not, and its shell's group must be left alone.
+            if os.getpgid(pid) == pid:
+                os.killpg(pid, sig)
+            else:
+                os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
 
     def logs(self, run_id: str) -> str:
         return read_tail(self.store, run_id)

@@ -23,6 +23,7 @@ CANCEL_TERM_AFTER = 4.0  # seconds the loop gets to notice the flag before SIGTE
 CANCEL_KILL_AFTER = 7.0  # … and before SIGKILL
 UNSTARTED_GRACE = 5.0  # a claimed run without a process after this long was never started
 ERROR_TAIL_CHARS = 1500
+STORE_RETRIES = 10  # ticks in a row the store may refuse before the supervisor gives up
 
 
 @dataclass
@@ -38,12 +39,21 @@ class Supervisor:
 
     def serve(self) -> None:
         """Run until SIGINT/SIGTERM, or ``idle_exit`` seconds with nothing queued or running."""
-        signal.signal(signal.SIGTERM, self._stop)
-        signal.signal(signal.SIGINT, self._stop)
+        previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         idle_since = time.time()
         try:
+            failures = 0
             while not self.stopping:
-                self.tick()
+                try:
+                    self.tick()
+                    failures = 0
+                except StoreError as exc:  # a store locked for long: the jobs go on, so the supervisor retries
+                    failures += 1
+                    if failures >= STORE_RETRIES:
+                        raise
+                    print(f"supervisor: {exc}; retrying", file=sys.stderr, flush=True)
+                    time.sleep(1.0)
+                    continue
                 if self.busy or self.store.counts()["queued"]:
                     idle_since = time.time()
                 elif self.idle_exit is not None and time.time() - idle_since > self.idle_exit:
@@ -52,6 +62,8 @@ class Supervisor:
         finally:
             self.executor.close()
             self.lock.release()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def _stop(self, *_: object) -> None:
         self.stopping = True  # running jobs carry on; the next supervisor re-adopts them
@@ -90,8 +102,12 @@ class Supervisor:
             if run.id in self.busy:
                 continue
             if run.pid is None:
-                if time.time() - (run.started_at or 0) > UNSTARTED_GRACE:
+                if time.time() - (run.started_at or 0) <= UNSTARTED_GRACE:
+                    continue
+                if run.first_step_at is None:
                     self.store.requeue(run.id)
+                else:  # it trained somewhere we cannot reach (a Ray task of a dead supervisor): no rerun
+                    self.store.finish(run.id, "lost", error="its job was lost with the supervisor that ran it")
             elif self.executor.adopt(run):
                 self.busy[run.id] = _slot_of(run, self.executor.slots())
             else:
@@ -141,18 +157,26 @@ def serve(store: Store, executor_name: str = "local", cpu_slots: int = 1, gpu_sl
     if not lock.acquire():
         print(f"a supervisor already runs for {store.home} (pid {supervisor_pid(store.home)})", file=sys.stderr)
         return 1
-    if executor_name == "ray":
-        from cnnkit.jobs.ray_executor import RayExecutor
-
-        executor: Executor = RayExecutor(store, address=ray_address)
-    else:
-        from cnnkit.jobs.local import LocalExecutor
-
-        executor = LocalExecutor(store, cpu_slots, gpu_slots, start_method, lock_fd=lock.fd)
+    try:
+        executor = _make_executor(store, executor_name, cpu_slots, gpu_slots, start_method, ray_address, lock)
+    except BaseException:
+        lock.release()
+        raise
     slots = ", ".join(s.label for s in executor.slots())
     print(f"supervisor {os.getpid()} serving {store.home} with the {executor.name} executor ({slots})", flush=True)
     Supervisor(store, executor, lock, idle_exit=idle_exit).serve()
     return 0
+
+
+def _make_executor(store: Store, name: str, cpu_slots: int, gpu_slots: int, start_method: str,
+                   ray_address: str | None, lock: WorkerLock) -> Executor:
+    if name == "ray":
+        from cnnkit.jobs.ray_executor import RayExecutor
+
+        return RayExecutor(store, address=ray_address)
+    from cnnkit.jobs.local import LocalExecutor
+
+    return LocalExecutor(store, cpu_slots, gpu_slots, start_method, lock_fd=lock.fd)
 
 
 def ensure_supervisor(store: Store, idle_exit: float = 900.0, extra_args: list[str] | None = None) -> int | None:

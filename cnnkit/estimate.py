@@ -1,0 +1,144 @@
+"""Time per epoch before launching, without training anything in the dashboard's process.
+
+Three sources, best first, and the estimate says which one it used:
+1. measured: the median images/s of finished runs of the same model, knobs and input size on the
+   same kind of device (the batch size differs at most);
+2. scaled: the median MAC throughput (images/s × MACs per image) of other finished runs on that
+   kind of device, divided by this model's MACs — good to a factor of about two;
+3. a guess: an assumed throughput for the device kind, when the store has nothing to learn from.
+Evaluating the test set is counted at a third of the cost of training on as many images.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+from cnnkit.config import RunConfig
+from cnnkit.store import Store
+
+SPLIT_SIZES = {"fashion-mnist": (60_000, 10_000), "mnist": (60_000, 10_000), "cifar10": (50_000, 10_000)}
+# Assumed training throughput in MACs per second (forward + backward, per image MAC count) and a cap
+# in images per second for tiny models, where per-step overhead dominates. Deliberately modest.
+GUESS_MACS_PER_SEC = {"cpu": 4e9, "cuda": 3e12}
+GUESS_MAX_IMAGES_PER_SEC = {"cpu": 8_000, "cuda": 60_000}
+EVAL_COST = 1 / 3
+MAX_HISTORY = 500
+
+
+@dataclass
+class Estimate:
+    epoch_seconds: float
+    images_per_sec: float
+    basis: str  # "measured", "scaled" or "guess"
+    note: str  # one line saying where the number comes from
+    train_images: int
+    test_images: int
+    runs_used: int = 0
+    epochs: int = 1
+
+    @property
+    def total_seconds(self) -> float:
+        return self.epoch_seconds * self.epochs
+
+
+def device_kind(config: RunConfig, gpu_available: bool) -> str:
+    """Where the supervisor will put the run: "cuda" or "cpu"."""
+    if config.device == "cpu":
+        return "cpu"
+    if config.device.startswith("cuda"):
+        return "cuda"
+    return "cuda" if gpu_available else "cpu"
+
+
+def sizes(config: RunConfig) -> tuple[int, int]:
+    """Training and test images the run sees (stratified subsets round per class)."""
+    train, test = SPLIT_SIZES.get(config.dataset, (60_000, 10_000))
+    return max(10, round(train * config.subset)), max(10, round(test * config.test_subset))
+
+
+def model_macs(config: RunConfig) -> int:
+    from cnnkit import anatomy, data
+    from cnnkit.models import registry
+
+    channels, size, _ = registry.input_shape(config.model, config.dataset, config.input_size)
+    classes = data.get_spec(config.dataset).num_classes
+    return anatomy.describe(config.model, channels, size, classes, **config.model_options).macs
+
+
+def estimate(config: RunConfig, store: Store | None = None, gpu_available: bool = False) -> Estimate:
+    """Seconds per epoch of ``config``, from the store's finished runs when it has any."""
+    kind = device_kind(config, gpu_available)
+    train, test = sizes(config)
+    macs = max(1, model_macs(config))
+    history = _history(store, kind) if store is not None else []
+    same = [h for h in history if h["model"] == config.model and h["options"] == _options_key(config)
+            and h["input"] == _input(config)]
+    if same:
+        ips = statistics.median(h["ips"] for h in same)
+        basis, used = "measured", len(same)
+        note = (f"measured: median of {used} finished {config.model} run{'s' * (used > 1)} at this input size on "
+                f"{kind} ({ips:,.0f} images/s)")
+    else:
+        scalable = [h for h in history if h["macs"]]
+        if scalable:
+            throughput = statistics.median(h["ips"] * h["macs"] for h in scalable)
+            ips = throughput / macs
+            cap = max(h["ips"] for h in scalable) * 2  # tiny models do not speed up without bound
+            ips = min(ips, cap)
+            basis, used = "scaled", len(scalable)
+            note = (f"scaled by MACs from {used} finished run{'s' * (used > 1)} of other models on {kind}; "
+                    "rough, within about 2×")
+        else:
+            ips = min(GUESS_MACS_PER_SEC[kind] / macs, GUESS_MAX_IMAGES_PER_SEC[kind])
+            basis, used = "guess", 0
+            note = (f"guess: no finished runs on {kind} to measure from; assumes {GUESS_MACS_PER_SEC[kind]:.0e} "
+                    "MAC/s — finish one run and the estimate becomes a measurement")
+    ips = max(ips, 1e-3)
+    seconds = train / ips + EVAL_COST * test / ips
+    return Estimate(seconds, ips, basis, note, train, test, used, config.epochs)
+
+
+def _history(store: Store, kind: str) -> list[dict[str, Any]]:
+    """Finished runs with a measured throughput on ``kind``: model, knobs, input, images/s, MACs."""
+    out = []
+    for run in store.list_runs(status="completed", limit=MAX_HISTORY):
+        ips = run.summary.get("images_per_sec")
+        if not ips or not math.isfinite(ips) or not (run.device or "").startswith(kind):
+            continue
+        try:
+            config = RunConfig.from_dict(run.config)
+        except Exception:
+            continue
+        out.append({"model": config.model, "options": _options_key(config), "input": _input(config),
+                    "ips": float(ips), "macs": run.summary.get("macs")})
+    return out
+
+
+def _input(config: RunConfig) -> tuple[int, int, int]:
+    from cnnkit.models import registry
+
+    return registry.input_shape(config.model, config.dataset, config.input_size)
+
+
+def _options_key(config: RunConfig) -> str:
+    import json
+
+    return json.dumps(config.to_dict()["model_options"], sort_keys=True)
+
+
+def format_seconds(seconds: float | None) -> str:
+    """12 → '12 s', 125 → '2 min 5 s', 7300 → '2 h 2 min'."""
+    if seconds is None or not math.isfinite(seconds):
+        return "–"
+    seconds = max(0.0, seconds)
+    if seconds < 1:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, sec = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {sec} s" if sec else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"

@@ -1,0 +1,266 @@
+"""Plotly figure builders for the dashboard and the HTML report (no Streamlit here).
+
+Every builder takes plain data (arrays, lists of dicts) and returns a ``go.Figure``; where the data
+comes from (the store, a checkpoint) is the caller's business. Figures with many traces are built
+from plain dicts and validated once by ``go.Figure``, which is far faster than ``add_trace`` in a loop.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22", "#17becf", "#393b79", "#ad494a", "#637939", "#8c6d31", "#843c39", "#7b4173")
+KIND_COLORS = {"conv": "#1f77b4", "fc": "#d62728", "other": "#b0b0b0"}
+KIND_NAMES = {"conv": "convolution", "fc": "fully connected", "other": "other (pool, norm, activation)"}
+LAYOUT = {"template": "plotly_white", "margin": {"l": 55, "r": 15, "t": 45, "b": 45},
+          "legend": {"font": {"size": 10}}, "hovermode": "closest"}
+
+
+def color(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]
+
+
+def rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha:g})"
+
+
+VALIDATE_UP_TO = 40  # traces; beyond, plotly's per-property validation costs more than the plot itself
+
+
+def _figure(traces: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
+    """A Figure from plain dicts. Small figures are validated; large ones (hundreds of runs) are not,
+    since every trace of a large figure has the structure the small ones (and the tests) validate."""
+    return go.Figure(data=traces, layout={**LAYOUT, **layout}, _validate=len(traces) <= VALIDATE_UP_TO)
+
+
+# ---- curves ---------------------------------------------------------------------------------------
+
+@dataclass
+class Series:
+    """One line of a curve plot; ``low``/``high`` draw a band (mean ± std) behind it."""
+
+    label: str
+    x: Sequence[float]
+    y: Sequence[float]
+    color: str = PALETTE[0]
+    width: float = 2.0
+    opacity: float = 1.0
+    low: Sequence[float] | None = None
+    high: Sequence[float] | None = None
+    legend_group: str | None = None
+    show_legend: bool = True
+    hover: str | None = None  # extra hover text (e.g. the run id)
+
+
+def curves(series: list[Series], title: str = "", x_title: str = "epoch", y_title: str = "",
+           log_y: bool = False, reference: list[dict[str, Any]] | None = None, height: int = 360) -> go.Figure:
+    """Lines (faint members, bold group means with ± std bands) and optional reference markers.
+
+    ``reference``: dicts with label, x, value; drawn as stars (the d2l figures after 10 epochs).
+    """
+    traces: list[dict[str, Any]] = []
+    for s in series:
+        x = np.asarray(s.x, dtype=float)
+        group = s.legend_group or s.label
+        if s.low is not None and s.high is not None:
+            lo, hi = np.asarray(s.low, dtype=float), np.asarray(s.high, dtype=float)
+            traces.append({"type": "scatter", "x": np.concatenate([x, x[::-1]]),
+                           "y": np.concatenate([hi, lo[::-1]]), "fill": "toself", "mode": "lines",
+                           "line": {"width": 0}, "fillcolor": rgba(s.color, 0.18), "hoverinfo": "skip",
+                           "legendgroup": group, "showlegend": False, "name": f"{s.label} ± std"})
+        traces.append({"type": "scatter", "x": x, "y": np.asarray(s.y, dtype=float), "mode": "lines",
+                       "name": s.label, "legendgroup": group, "showlegend": s.show_legend,
+                       "opacity": s.opacity, "line": {"color": s.color, "width": s.width},
+                       "hovertemplate": f"{_escape(s.label)}<br>{x_title} %{{x:.4g}}<br>{y_title} %{{y:.4g}}"
+                                        + (f"<br>{_escape(s.hover)}" if s.hover else "") + "<extra></extra>"})
+    for ref in reference or []:
+        traces.append({"type": "scatter", "x": [ref["x"]], "y": [ref["value"]], "mode": "markers",
+                       "name": ref["label"], "legendgroup": "reference", "showlegend": True,
+                       "marker": {"symbol": "star", "size": 13, "color": "black",
+                                  "line": {"width": 1, "color": "white"}},
+                       "hovertemplate": f"{_escape(ref['label'])}: %{{y:.3f}}<extra>reference</extra>"})
+    return _figure(traces, {"title": {"text": title, "font": {"size": 14}}, "height": height,
+                            "xaxis": {"title": {"text": x_title}},
+                            "yaxis": {"title": {"text": y_title}, "type": "log" if log_y else "linear"}})
+
+
+# ---- anatomy --------------------------------------------------------------------------------------
+
+def layer_bars(layers: list[dict[str, Any]], value: str = "params", log: bool = False, title: str = "",
+               height: int = 380) -> go.Figure:
+    """One bar per layer with weights (or MACs), coloured conv / fully connected / other.
+
+    ``layers``: dicts with name, type, kind and the ``value`` key (Anatomy.layers as dicts).
+    Layers without any of it (activations, pools for params) are left out so the chart stays readable.
+    """
+    rows = [layer for layer in layers if layer.get(value)]
+    total = sum(layer[value] for layer in rows) or 1
+    traces = []
+    for kind in ("conv", "fc", "other"):
+        mine = [r for r in rows if r["kind"] == kind]
+        if not mine:
+            continue
+        traces.append({
+            "type": "bar", "name": KIND_NAMES[kind], "marker": {"color": KIND_COLORS[kind]},
+            "x": [f"{r['name']} {r['type']}" for r in mine], "y": [r[value] for r in mine],
+            "customdata": [[100 * r[value] / total] for r in mine],
+            "hovertemplate": "%{x}<br>%{y:,} " + value + " (%{customdata[0]:.1f}%)<extra></extra>",
+        })
+    order = [f"{r['name']} {r['type']}" for r in rows]
+    return _figure(traces, {
+        "title": {"text": title, "font": {"size": 14}}, "height": height, "barmode": "overlay",
+        "xaxis": {"categoryorder": "array", "categoryarray": order, "tickangle": -45, "tickfont": {"size": 9}},
+        "yaxis": {"title": {"text": value}, "type": "log" if log else "linear"},
+    })
+
+
+def split_bars(models: dict[str, dict[str, dict[str, float]]], value: str = "params", log: bool = False,
+               title: str = "", height: int = 360) -> go.Figure:
+    """Per model, its ``value`` (params or macs) stacked by layer kind: Anatomy.split per label."""
+    labels = list(models)
+    traces = []
+    for kind in ("conv", "fc", "other"):
+        ys = [models[m].get(kind, {}).get(value, 0) for m in labels]
+        if not any(ys):
+            continue
+        shares = [[100 * models[m].get(kind, {}).get(f"{value}_share", 0)] for m in labels]
+        traces.append({"type": "bar", "name": KIND_NAMES[kind], "x": labels, "y": ys, "customdata": shares,
+                       "marker": {"color": KIND_COLORS[kind]},
+                       "hovertemplate": "%{x}<br>%{y:,} " + value + " (%{customdata[0]:.1f}%)<extra>"
+                                        + KIND_NAMES[kind] + "</extra>"})
+    return _figure(traces, {"title": {"text": title, "font": {"size": 14}}, "height": height,
+                            "barmode": "stack" if not log else "group",
+                            "yaxis": {"title": {"text": value}, "type": "log" if log else "linear"}})
+
+
+# ---- results --------------------------------------------------------------------------------------
+
+def scatter(points: list[dict[str, Any]], x: str, y: str, x_title: str = "", y_title: str = "",
+            log_x: bool = True, title: str = "", height: int = 380) -> go.Figure:
+    """Each point: x, y, label, group (colour) and optional ``std`` (error bar on y)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for p in points:
+        groups.setdefault(str(p.get("group", "")), []).append(p)
+    traces = []
+    for i, (group, members) in enumerate(groups.items()):
+        errors = [m.get("std") for m in members]
+        trace = {"type": "scatter", "mode": "markers", "name": group or "runs",
+                 "x": [m[x] for m in members], "y": [m[y] for m in members],
+                 "text": [m.get("label", "") for m in members],
+                 "marker": {"size": 10, "color": color(i), "line": {"width": 1, "color": "white"}},
+                 "hovertemplate": "%{text}<br>" + (x_title or x) + " %{x:.4g}<br>" + (y_title or y)
+                                  + " %{y:.4f}<extra></extra>"}
+        if any(e is not None for e in errors):
+            trace["error_y"] = {"type": "data", "array": [e or 0 for e in errors], "visible": True}
+        traces.append(trace)
+    return _figure(traces, {"title": {"text": title, "font": {"size": 14}}, "height": height,
+                            "xaxis": {"title": {"text": x_title or x}, "type": "log" if log_x else "linear"},
+                            "yaxis": {"title": {"text": y_title or y}}})
+
+
+def confusion(matrix: Sequence[Sequence[float]], classes: Sequence[str], normalize: bool = True,
+              title: str = "Confusion matrix", height: int = 480) -> go.Figure:
+    """Rows: true class, columns: predicted; ``normalize`` shows each row as fractions (recall)."""
+    counts = np.asarray(matrix, dtype=float)
+    shown = counts / np.maximum(counts.sum(1, keepdims=True), 1) if normalize else counts
+    text = [[f"{v:.2f}" if normalize else f"{int(v)}" for v in row] for row in shown]
+    trace = {"type": "heatmap", "z": shown, "x": list(classes), "y": list(classes), "colorscale": "Blues",
+             "text": text, "texttemplate": "%{text}", "textfont": {"size": 9}, "customdata": counts,
+             "hovertemplate": "true %{y}<br>predicted %{x}<br>%{customdata:.0f} images<extra></extra>",
+             "showscale": False}
+    return _figure([trace], {"title": {"text": title, "font": {"size": 14}}, "height": height,
+                             "xaxis": {"title": {"text": "predicted"}, "tickangle": -45},
+                             "yaxis": {"title": {"text": "true"}, "autorange": "reversed"}})
+
+
+# ---- images ---------------------------------------------------------------------------------------
+
+def tile(images: np.ndarray, cols: int, pad: int = 1, normalize_each: bool = False, fill: float = np.nan,
+         top: int = 0) -> np.ndarray:
+    """(N, H, W) or (N, H, W, 3) → one mosaic with ``cols`` columns, ``pad`` pixels between cells and
+    ``top`` extra pixels above every row (room for titles)."""
+    images = np.asarray(images, dtype=float)
+    if normalize_each and len(images):
+        flat = images.reshape(len(images), -1)
+        lo, hi = flat.min(1), flat.max(1)
+        shape = (-1,) + (1,) * (images.ndim - 1)
+        images = (images - lo.reshape(shape)) / np.maximum(hi - lo, 1e-12).reshape(shape)
+    n = len(images)
+    cols = max(1, min(cols, n))
+    rows = -(-n // cols)
+    h, w = images.shape[1:3]
+    step_y, step_x = h + pad + top, w + pad
+    out = np.full((rows * step_y - pad, cols * step_x - pad, *images.shape[3:]), fill, dtype=float)
+    for i, img in enumerate(images):
+        r, c = divmod(i, cols)
+        out[r * step_y + top:r * step_y + top + h, c * step_x:c * step_x + w] = img
+    return out
+
+
+def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, cols: int = 8, title: str = "",
+               normalize_each: bool = False, colorscale: str = "gray", cell: int = 72,
+               height: int | None = None) -> go.Figure:
+    """A grid of images as one mosaic trace (fast for hundreds of cells) with a title above each cell.
+
+    ``images``: (N, H, W) grey, (N, 1, H, W) or (N, 3, H, W). Grey cells use ``colorscale``
+    (feature maps: "viridis" with ``normalize_each`` so that every map uses its own range).
+    """
+    arr = np.asarray(images, dtype=float)
+    if arr.ndim == 4 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    rgb = arr.ndim == 4
+    if rgb:
+        arr = arr.transpose(0, 2, 3, 1)
+    n = len(arr)
+    if n == 0:
+        return _figure([], {"title": {"text": title or "no images"}, "height": 120})
+    cols = max(1, min(cols, n))
+    h, w = arr.shape[1:3]
+    pad = max(1, h // 14)
+    top = max(4, round(h * 0.4)) if titles else 0
+    if rgb:
+        if arr.max() > 1.5:  # uint8 scale
+            arr = arr / 255.0
+        if normalize_each:
+            lo = arr.reshape(n, -1).min(1).reshape(-1, 1, 1, 1)
+            hi = arr.reshape(n, -1).max(1).reshape(-1, 1, 1, 1)
+            arr = (arr - lo) / np.maximum(hi - lo, 1e-12)
+        mosaic = tile(arr, cols, pad, fill=1.0, top=top)
+        trace = {"type": "image", "z": np.clip(mosaic * 255, 0, 255).astype(np.uint8), "hoverinfo": "skip"}
+    else:
+        mosaic = tile(arr, cols, pad, normalize_each, top=top)
+        if not normalize_each and colorscale == "gray" and np.nanmax(mosaic) > 1.5:
+            zrange = {"zmin": 0, "zmax": 255}  # uint8 images keep their absolute brightness
+        else:
+            zrange = {}
+        trace = {"type": "heatmap", "z": mosaic, "colorscale": "Greys_r" if colorscale == "gray" else colorscale,
+                 "showscale": False, "hoverinfo": "skip", **zrange}
+    annotations = []
+    for i, text in enumerate(titles or []):
+        r, c = divmod(i, cols)
+        annotations.append({"x": c * (w + pad) + w / 2 - 0.5, "y": r * (h + pad + top) + top - 0.8,
+                            "text": _escape(str(text)), "showarrow": False, "yanchor": "bottom",
+                            "font": {"size": 9}, "xref": "x", "yref": "y"})
+    mosaic_h, mosaic_w = mosaic.shape[:2]
+    scale = cell / w
+    layout = {
+        "title": {"text": title, "font": {"size": 13}}, "annotations": annotations,
+        "height": height or int(mosaic_h * scale + (40 if title else 10)),
+        "margin": {"l": 5, "r": 5, "t": 35 if title else 5, "b": 5},
+        "xaxis": {"visible": False, "range": [-0.5, mosaic_w - 0.5], "constrain": "domain"},
+        "yaxis": {"visible": False, "range": [mosaic_h - 0.5, -0.5], "scaleanchor": "x", "constrain": "domain"},
+    }
+    if mosaic_w * scale < 900:
+        layout["width"] = int(mosaic_w * scale + 10)
+    return _figure([trace], layout)
+
+
+def _escape(text: str) -> str:
+    return text.replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,442 @@
+"""cnnkit.data: loading (real Fashion-MNIST; MNIST and CIFAR-10 files written here in their real formats),
+the cache, the run's variants and the per-batch transform."""
+from __future__ import annotations
+
+import io
+import pickle
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import requires_fmnist
+
+from cnnkit import data
+from cnnkit.errors import ConfigError, DataError
+
+N_TRAIN, N_TEST = 40, 20
+
+
+# ---- writing the real formats -----------------------------------------------------------------
+
+def write_idx_images(path: Path, images: np.ndarray) -> None:
+    n, h, w = images.shape
+    path.write_bytes(struct.pack(">iiii", 2051, n, h, w) + images.astype(np.uint8).tobytes())
+
+
+def write_idx_labels(path: Path, labels: np.ndarray) -> None:
+    path.write_bytes(struct.pack(">ii", 2049, len(labels)) + labels.astype(np.uint8).tobytes())
+
+
+def make_mnist(root: Path, seed: int = 0) -> dict[str, np.ndarray]:
+    """Four uncompressed idx files in <root>/MNIST/raw, as torchvision leaves them; returns what was written."""
+    rng = np.random.default_rng(seed)
+    folder = root / "MNIST" / "raw"
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = {
+        "train_x": rng.integers(0, 256, (N_TRAIN, 28, 28), dtype=np.uint8),
+        "train_y": np.arange(N_TRAIN) % 10,
+        "test_x": rng.integers(0, 256, (N_TEST, 28, 28), dtype=np.uint8),
+        "test_y": (np.arange(N_TEST) * 3) % 10,
+    }
+    write_idx_images(folder / "train-images-idx3-ubyte", arrays["train_x"])
+    write_idx_labels(folder / "train-labels-idx1-ubyte", arrays["train_y"])
+    write_idx_images(folder / "t10k-images-idx3-ubyte", arrays["test_x"])
+    write_idx_labels(folder / "t10k-labels-idx1-ubyte", arrays["test_y"])
+    return arrays
+
+
+def make_cifar(root: Path, per_batch: int = 8, seed: int = 0) -> dict[str, np.ndarray]:
+    """data_batch_1..5 and test_batch in <root>/cifar-10-batches-py: pickled dicts, b'data' uint8 N×3072."""
+    rng = np.random.default_rng(seed)
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True, exist_ok=True)
+    xs, ys = [], []
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        x = rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8)
+        y = [int(v) for v in rng.integers(0, 10, per_batch)]
+        batch = {b"batch_label": name.encode(), b"labels": y, b"data": x,
+                 b"filenames": [f"img_{i}.png".encode() for i in range(per_batch)]}
+        with open(folder / name, "wb") as f:
+            pickle.dump(batch, f)
+        xs.append(x)
+        ys.append(y)
+    return {"train_x": np.concatenate(xs[:5]), "train_y": np.concatenate(ys[:5]), "test_x": xs[5],
+            "test_y": np.array(ys[5])}
+
+
+def assert_one_line(exc: Exception) -> str:
+    message = str(exc)
+    assert message and "\n" not in message and "Traceback" not in message
+    return message
+
+
+# ---- the real Fashion-MNIST ----------------------------------------------------------------------
+
+@requires_fmnist
+def test_fashion_mnist_shapes_dtypes_and_labels(fmnist):
+    assert fmnist.train_x.shape == (60_000, 1, 28, 28) and fmnist.train_x.dtype == torch.uint8
+    assert fmnist.test_x.shape == (10_000, 1, 28, 28) and fmnist.test_x.dtype == torch.uint8
+    assert fmnist.train_y.dtype == torch.int64 and fmnist.test_y.dtype == torch.int64
+    assert fmnist.train_y.bincount().tolist() == [6000] * 10
+    assert fmnist.test_y.bincount().tolist() == [1000] * 10
+    assert fmnist.spec.num_classes == 10 and fmnist.spec.classes[0] == "T-shirt/top"
+    assert int(fmnist.train_x.max()) == 255 and int(fmnist.train_x.min()) == 0
+
+
+@requires_fmnist
+def test_fashion_mnist_statistics_match_the_normalisation_constants(fmnist):
+    x = fmnist.train_x.float() / 255
+    assert x.mean().item() == pytest.approx(fmnist.spec.mean[0], abs=1e-3)
+    assert x.std().item() == pytest.approx(fmnist.spec.std[0], abs=1e-3)
+
+
+@requires_fmnist
+def test_fashion_mnist_first_image_is_an_ankle_boot(fmnist):
+    # The published file's first training image is an ankle boot (label 9), the first test image too.
+    assert int(fmnist.train_y[0]) == 9 and int(fmnist.test_y[0]) == 9
+
+
+@pytest.fixture(scope="module")
+def fresh_fmnist_root(tmp_path_factory) -> Path:
+    """Fashion-MNIST decoded from scratch (the system package) into a new data root (about 2 s)."""
+    if not data.is_available("fashion-mnist"):
+        pytest.skip("Fashion-MNIST is not installed")
+    root = tmp_path_factory.mktemp("fmnist-root")
+    data.load("fashion-mnist", root=root)
+    return root
+
+
+@requires_fmnist
+def test_cache_is_written_and_then_used(fresh_fmnist_root, fmnist, monkeypatch):
+    cache = fresh_fmnist_root / "cache" / f"fashion-mnist-v{data.CACHE_VERSION}.pt"
+    assert cache.is_file()
+    assert (fresh_fmnist_root / "FashionMNIST" / "raw" / "train-images-idx3-ubyte").is_file()
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("decoded again although the cache is there")
+
+    monkeypatch.setattr(data, "_decode", no_decoding)
+    again = data.load("fashion-mnist", root=fresh_fmnist_root)
+    for name in ("train_x", "train_y", "test_x", "test_y"):
+        assert torch.equal(getattr(again, name), getattr(fmnist, name)), name
+    assert not list(cache.parent.glob("*.tmp"))  # written by rename, no leftovers
+
+
+# ---- MNIST and CIFAR-10 in their real formats -------------------------------------------------------
+
+def test_mnist_idx_files_load(tmp_path):
+    written = make_mnist(tmp_path)
+    assert data.is_available("mnist", root=tmp_path)
+    d = data.load("mnist", root=tmp_path)
+    assert d.spec.name == "mnist"
+    assert d.train_x.shape == (N_TRAIN, 1, 28, 28) and d.train_x.dtype == torch.uint8
+    assert torch.equal(d.train_x[:, 0], torch.from_numpy(written["train_x"]))
+    assert torch.equal(d.test_x[:, 0], torch.from_numpy(written["test_x"]))
+    assert d.train_y.tolist() == written["train_y"].tolist() and d.train_y.dtype == torch.int64
+    assert d.test_y.tolist() == written["test_y"].tolist()
+    assert (tmp_path / "cache" / f"mnist-v{data.CACHE_VERSION}.pt").is_file()
+
+
+def test_cifar10_python_batches_load(tmp_path):
+    written = make_cifar(tmp_path)
+    d = data.load("cifar10", root=tmp_path)
+    assert d.train_x.shape == (40, 3, 32, 32) and d.test_x.shape == (8, 3, 32, 32)
+    assert d.train_x.dtype == torch.uint8 and d.train_y.dtype == torch.int64
+    # row layout: 1024 red, then 1024 green, then 1024 blue values, each row-major
+    row = written["train_x"][13]
+    assert int(d.train_x[13, 1, 5, 7]) == row[1024 + 5 * 32 + 7]
+    assert int(d.train_x[13, 2, 31, 0]) == row[2048 + 31 * 32]
+    assert d.train_y.tolist() == written["train_y"].tolist()
+    assert d.test_y.tolist() == written["test_y"].tolist()
+    assert torch.equal(d.test_x.flatten(1), torch.from_numpy(written["test_x"]))
+
+
+class Py2Pickler(pickle._Pickler):
+    """Pickles bytes as Python 2 ``str`` (BINSTRING), the way the original CIFAR-10 files were written."""
+
+    dispatch = dict(pickle._Pickler.dispatch)
+
+    def save_py2_str(self, obj: bytes) -> None:
+        n = len(obj)
+        head = pickle.SHORT_BINSTRING + bytes([n]) if n < 256 else pickle.BINSTRING + struct.pack("<i", n)
+        self.write(head + obj)
+        self.memoize(obj)
+
+    dispatch[bytes] = save_py2_str
+
+
+def test_cifar_batches_pickled_by_python2_load(tmp_path):
+    """The published files are protocol-2 pickles from Python 2 and numpy 1 (``numpy.core.multiarray``)."""
+    written = make_cifar(tmp_path)
+    for path in (tmp_path / "cifar-10-batches-py").iterdir():
+        batch = pickle.loads(path.read_bytes())
+        buf = io.BytesIO()
+        Py2Pickler(buf, protocol=2).dump(batch)
+        blob = buf.getvalue().replace(b"numpy._core.multiarray\n", b"numpy.core.multiarray\n")
+        assert b"numpy.core.multiarray\n_reconstruct" in blob and b"_codecs" not in blob
+        path.write_bytes(blob)
+    d = data.load("cifar10", root=tmp_path)
+    assert torch.equal(d.train_x.flatten(1), torch.from_numpy(written["train_x"]))
+    assert d.test_y.tolist() == written["test_y"].tolist()
+
+
+def test_cifar_pickle_may_not_build_arbitrary_objects(tmp_path):
+    make_cifar(tmp_path)
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    (tmp_path / "cifar-10-batches-py" / "data_batch_3").write_bytes(pickle.dumps({b"data": Evil()}))
+    with pytest.raises(DataError) as info:
+        data.load("cifar10", root=tmp_path)
+    message = assert_one_line(info.value)
+    assert "data_batch_3" in message and "refusing" in message
+
+
+# ---- broken files --------------------------------------------------------------------------------
+
+def test_truncated_idx_file_is_a_clear_data_error(tmp_path):
+    make_mnist(tmp_path)
+    images = tmp_path / "MNIST" / "raw" / "train-images-idx3-ubyte"
+    images.write_bytes(images.read_bytes()[:5000])
+    with pytest.raises(DataError) as info:
+        data.load("mnist", root=tmp_path)
+    message = assert_one_line(info.value)
+    assert "train-images-idx3-ubyte" in message and "corrupt or truncated" in message
+    assert not (tmp_path / "cache" / f"mnist-v{data.CACHE_VERSION}.pt").exists()
+
+
+def test_idx_file_with_a_wrong_magic_number(tmp_path):
+    make_mnist(tmp_path)
+    labels = tmp_path / "MNIST" / "raw" / "t10k-labels-idx1-ubyte"
+    labels.write_bytes(b"\x00\x00\x08\x99" + labels.read_bytes()[4:])
+    with pytest.raises(DataError) as info:
+        data.load("mnist", root=tmp_path)
+    assert "t10k-labels-idx1-ubyte" in assert_one_line(info.value)
+
+
+def test_label_count_that_does_not_match_the_images(tmp_path):
+    make_mnist(tmp_path)
+    write_idx_labels(tmp_path / "MNIST" / "raw" / "train-labels-idx1-ubyte", np.zeros(N_TRAIN - 1))
+    with pytest.raises(DataError) as info:
+        data.load("mnist", root=tmp_path)
+    assert "do not match" in assert_one_line(info.value)
+
+
+def test_labels_outside_the_classes(tmp_path):
+    make_mnist(tmp_path)
+    write_idx_labels(tmp_path / "MNIST" / "raw" / "t10k-labels-idx1-ubyte", np.full(N_TEST, 12))
+    with pytest.raises(DataError) as info:
+        data.load("mnist", root=tmp_path)
+    assert "outside 0–9" in assert_one_line(info.value)
+
+
+def test_images_of_the_wrong_size(tmp_path):
+    make_mnist(tmp_path)
+    write_idx_images(tmp_path / "MNIST" / "raw" / "t10k-images-idx3-ubyte", np.zeros((N_TEST, 32, 32)))
+    with pytest.raises(DataError) as info:
+        data.load("mnist", root=tmp_path)
+    assert "do not match" in assert_one_line(info.value)
+
+
+def test_truncated_cifar_batch(tmp_path):
+    make_cifar(tmp_path)
+    batch = tmp_path / "cifar-10-batches-py" / "test_batch"
+    batch.write_bytes(batch.read_bytes()[:1000])
+    with pytest.raises(DataError) as info:
+        data.load("cifar10", root=tmp_path)
+    message = assert_one_line(info.value)
+    assert "test_batch" in message and "corrupt or truncated" in message
+
+
+def test_corrupt_cache_is_rebuilt_silently(tmp_path):
+    written = make_mnist(tmp_path)
+    cache = tmp_path / "cache" / f"mnist-v{data.CACHE_VERSION}.pt"
+    cache.parent.mkdir()
+    cache.write_bytes(b"not a torch file")
+    d = data.load("mnist", root=tmp_path)
+    assert torch.equal(d.train_x[:, 0], torch.from_numpy(written["train_x"]))
+    blob = torch.load(cache, weights_only=True)  # rewritten, valid
+    assert torch.equal(blob["train_x"], d.train_x)
+
+
+def test_cache_with_missing_keys_is_rebuilt(tmp_path):
+    make_mnist(tmp_path)
+    cache = tmp_path / "cache" / f"mnist-v{data.CACHE_VERSION}.pt"
+    cache.parent.mkdir()
+    torch.save({"train_x": torch.zeros(1)}, cache)
+    assert data.load("mnist", root=tmp_path).train_x.shape == (N_TRAIN, 1, 28, 28)
+
+
+def test_cache_alone_is_enough(tmp_path):
+    make_mnist(tmp_path)
+    first = data.load("mnist", root=tmp_path)
+    for f in (tmp_path / "MNIST" / "raw").iterdir():
+        f.unlink()
+    assert data.is_available("mnist", root=tmp_path)
+    assert torch.equal(data.load("mnist", root=tmp_path).test_x, first.test_x)
+
+
+# ---- missing datasets (CNNKIT_OFFLINE=1: nothing downloads) ---------------------------------------
+
+@pytest.mark.parametrize("name,hint", [
+    ("mnist", "idx files"),
+    ("cifar10", "cifar-10-python.tar.gz"),
+])
+def test_missing_dataset_says_how_to_get_it(tmp_path, name, hint):
+    assert not data.is_available(name, root=tmp_path)
+    with pytest.raises(DataError) as info:
+        data.load(name, root=tmp_path)
+    message = assert_one_line(info.value)
+    assert str(tmp_path) in message and hint in message and "torchvision" in message
+
+
+def test_missing_fashion_mnist_names_the_debian_package(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "SYSTEM_FASHION_MNIST", tmp_path / "nowhere")
+    assert not data.is_available("fashion-mnist", root=tmp_path)
+    with pytest.raises(DataError) as info:
+        data.load("fashion-mnist", root=tmp_path)
+    assert "apt-get install dataset-fashion-mnist" in assert_one_line(info.value)
+
+
+def test_unknown_dataset_is_a_config_error():
+    with pytest.raises(ConfigError) as info:
+        data.load("imagenet")
+    assert info.value.field == "dataset" and "cifar10" in str(info.value)
+
+
+def test_data_root_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("CNNKIT_DATA", str(tmp_path))
+    assert data.data_root() == tmp_path
+    monkeypatch.delenv("CNNKIT_DATA")
+    assert data.data_root().name == "data"
+
+
+# ---- subsets and permutation ----------------------------------------------------------------------
+
+def test_stratified_subset_counts_per_class():
+    labels = torch.tensor([0] * 100 + [1] * 50 + [2] * 3)[torch.randperm(153, generator=torch.Generator()
+                                                                         .manual_seed(1))]
+    idx = data.stratified_subset(labels, 0.1, seed=0)
+    assert labels[idx].bincount().tolist() == [10, 5, 1]  # at least one of every class
+    assert torch.equal(idx, idx.sort().values) and idx.unique().numel() == idx.numel()
+    assert torch.equal(idx, data.stratified_subset(labels, 0.1, seed=0))
+    assert not torch.equal(idx, data.stratified_subset(labels, 0.1, seed=1))
+    assert torch.equal(data.stratified_subset(labels, 1.0, seed=3), torch.arange(153))
+
+
+@requires_fmnist
+def test_stratified_subset_of_fashion_mnist(fmnist):
+    idx = data.stratified_subset(fmnist.train_y, 0.02, seed=0)
+    assert fmnist.train_y[idx].bincount().tolist() == [120] * 10
+
+
+def test_pixel_permutation_is_a_fixed_bijection():
+    perm = data.pixel_permutation(28, 28)
+    assert torch.equal(perm, data.pixel_permutation(28, 28))
+    assert torch.equal(perm.sort().values, torch.arange(784))
+    assert (perm != torch.arange(784)).float().mean() > 0.95
+
+
+def test_permute_pixels_moves_every_channel_the_same_way():
+    images = torch.arange(2 * 3 * 4 * 4, dtype=torch.int64).view(2, 3, 4, 4)
+    perm = data.pixel_permutation(4, 4)
+    out = data.permute_pixels(images, perm)
+    assert out.shape == images.shape
+    for n in range(2):
+        for c in range(3):
+            assert torch.equal(out[n, c].flatten(), images[n, c].flatten()[perm])
+    inverse = perm.argsort()
+    assert torch.equal(data.permute_pixels(out, inverse), images)
+
+
+@requires_fmnist
+def test_variant(fmnist):
+    v = data.variant(fmnist, subset=0.02, test_subset=0.05, seed=3)
+    assert v.train_x.shape == (1200, 1, 28, 28) and v.test_x.shape == (500, 1, 28, 28)
+    assert v.test_y.bincount().tolist() == [50] * 10
+    same = data.variant(fmnist, subset=0.02, test_subset=0.05, seed=3)
+    assert torch.equal(v.train_x, same.train_x)
+    other = data.variant(fmnist, subset=0.02, test_subset=0.05, seed=4)
+    assert not torch.equal(v.train_y, other.train_y) or not torch.equal(v.train_x, other.train_x)
+    shuffled = data.variant(fmnist, subset=0.02, test_subset=0.05, permute=True, seed=3)
+    assert torch.equal(shuffled.train_y, v.train_y)
+    perm = data.pixel_permutation(28, 28)
+    assert torch.equal(shuffled.train_x, data.permute_pixels(v.train_x, perm))
+    assert torch.equal(shuffled.test_x, data.permute_pixels(v.test_x, perm))
+    assert fmnist.train_x.shape[0] == 60_000  # the source is untouched
+
+
+# ---- the batch transform --------------------------------------------------------------------------
+
+def test_transform_scales_to_unit_range():
+    x = torch.tensor([0, 51, 255], dtype=torch.uint8).view(1, 1, 1, 3).expand(2, 1, 3, 3).contiguous()
+    out = data.BatchTransform(3, 1)(x)
+    assert out.dtype == torch.float32 and out.shape == (2, 1, 3, 3)
+    assert out[0, 0, 0].tolist() == pytest.approx([0.0, 0.2, 1.0])
+
+
+def test_transform_resizes_and_changes_channels():
+    x = torch.full((4, 1, 28, 28), 128, dtype=torch.uint8)
+    out = data.BatchTransform(96, 3)(x)
+    assert out.shape == (4, 3, 96, 96)
+    assert torch.allclose(out, torch.full_like(out, 128 / 255), atol=1e-6)  # a flat image stays flat
+    down = data.BatchTransform(14, 1)(x)
+    assert down.shape == (4, 1, 14, 14)
+
+
+def test_transform_applies_the_augmentation_before_resizing():
+    seen = []
+
+    def augment(x):
+        seen.append(tuple(x.shape))
+        return x
+
+    data.BatchTransform(64, 1)(torch.zeros(2, 1, 28, 28, dtype=torch.uint8), augment)
+    assert seen == [(2, 1, 28, 28)]
+
+
+@requires_fmnist
+def test_normalised_fashion_mnist_has_zero_mean_unit_std(fmnist):
+    transform = data.make_transform(fmnist.spec, 28, 1, normalize=True)
+    x = transform(fmnist.train_x[:20_000])
+    assert x.mean().item() == pytest.approx(0, abs=0.02)
+    assert x.std().item() == pytest.approx(1, abs=0.02)
+    rgb = data.make_transform(fmnist.spec, 32, 3, normalize=True)(fmnist.train_x[:20_000])
+    assert rgb.shape == (20_000, 3, 32, 32)
+    assert rgb.mean().item() == pytest.approx(0, abs=0.03)
+    plain = data.make_transform(fmnist.spec, 28, 1, normalize=False)(fmnist.train_x[:10])
+    assert plain.min() >= 0 and plain.max() <= 1
+
+
+def test_normalise_rgb_to_grey_uses_matching_constants():
+    spec = data.get_spec("cifar10")
+    transform = data.make_transform(spec, 32, 1, normalize=True)
+    grey_mean = sum(w * m for w, m in zip((0.299, 0.587, 0.114), spec.mean))
+    x = torch.full((1, 3, 32, 32), 0, dtype=torch.uint8)
+    x[:, 0], x[:, 1], x[:, 2] = round(spec.mean[0] * 255), round(spec.mean[1] * 255), round(spec.mean[2] * 255)
+    out = transform(x)
+    assert out.shape == (1, 1, 32, 32)
+    assert transform.mean.flatten().item() == pytest.approx(grey_mean)
+    assert out.abs().max() < 0.02  # the mean colour maps to about zero
+
+
+def test_to_channels():
+    grey = torch.rand(2, 1, 5, 5)
+    rgb = data.to_channels(grey, 3)
+    assert rgb.shape == (2, 3, 5, 5) and all(torch.equal(rgb[:, c], grey[:, 0]) for c in range(3))
+    colour = torch.zeros(1, 3, 1, 1)
+    colour[0, :, 0, 0] = torch.tensor([1.0, 0.5, 0.0])
+    assert data.to_channels(colour, 1).item() == pytest.approx(0.299 + 0.5 * 0.587)
+    with pytest.raises(ValueError):
+        data.to_channels(torch.zeros(1, 2, 3, 3), 3)
+
+
+def test_data_to_device_keeps_everything():
+    d = data.Data(data.get_spec("mnist"), torch.zeros(3, 1, 28, 28, dtype=torch.uint8), torch.arange(3),
+                  torch.zeros(2, 1, 28, 28, dtype=torch.uint8), torch.arange(2))
+    moved = d.to("cpu")
+    assert moved.spec is d.spec and torch.equal(moved.train_y, d.train_y) and moved.test_x.shape == (2, 1, 28, 28)

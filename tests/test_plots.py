@@ -1,0 +1,91 @@
+"""plots: every builder returns a valid figure with the traces its data calls for."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from cnnkit import anatomy, plots
+
+
+def test_curves_draw_bands_behind_means_and_reference_stars() -> None:
+    x = np.arange(1, 6)
+    series = [plots.Series("a", x, x * 0.1, low=x * 0.1 - 0.01, high=x * 0.1 + 0.01),
+              plots.Series("b", x, x * 0.2, opacity=0.3, width=1)]
+    fig = plots.curves(series, "test acc", "epoch", "acc", log_y=True,
+                       reference=[{"label": "d2l LeNet", "x": 10, "value": 0.779}])
+    assert isinstance(fig, go.Figure)
+    kinds = [(t.name, t.fill) for t in fig.data]
+    assert kinds[0] == ("a ± std", "toself") and kinds[1][0] == "a" and kinds[2][0] == "b"
+    assert fig.data[-1].marker.symbol == "star" and fig.data[-1].y == (0.779,)
+    assert fig.layout.yaxis.type == "log"
+    band = fig.data[0]
+    assert len(band.x) == 2 * len(x) and band.y[0] == pytest.approx(0.11)
+
+
+def test_curves_with_hundreds_of_series_skip_validation_but_keep_structure() -> None:
+    series = [plots.Series(f"run {i}", [0, 1], [i, i + 1]) for i in range(plots.VALIDATE_UP_TO + 5)]
+    fig = plots.curves(series)
+    assert len(fig.data) == len(series)
+    go.Figure(fig.to_dict())  # what was skipped validates
+
+
+def test_layer_bars_colour_conv_and_fc_and_show_that_fc_dominates_lenet() -> None:
+    anat = anatomy.describe("lenet")
+    layers = anat.to_dict()["layers"]
+    fig = plots.layer_bars(layers, "params", log=True)
+    by_name = {t.name: t for t in fig.data}
+    assert set(by_name) == {"convolution", "fully connected"}
+    assert by_name["fully connected"].marker.color == plots.KIND_COLORS["fc"]
+    assert sum(by_name["fully connected"].y) > 9 * sum(by_name["convolution"].y)
+    assert fig.layout.yaxis.type == "log"
+    macs = plots.layer_bars(layers, "macs")
+    assert {t.name for t in macs.data} >= {"convolution"}
+
+
+def test_split_bars_stack_by_kind() -> None:
+    splits = {m: anatomy.describe(m).split for m in ("lenet", "nin")}
+    fig = plots.split_bars(splits, "params")
+    assert fig.layout.barmode == "stack"
+    fc = next(t for t in fig.data if t.name == "fully connected")
+    assert fc.y[1] == 0 and fc.y[0] > 50_000  # NiN has no FC layer
+
+
+def test_scatter_groups_and_error_bars() -> None:
+    points = [{"x": 1e4, "y": 0.8, "label": "a", "group": "g1", "std": 0.01},
+              {"x": 1e6, "y": 0.9, "label": "b", "group": "g2"}]
+    fig = plots.scatter(points, "x", "y", "params", "acc")
+    assert [t.name for t in fig.data] == ["g1", "g2"]
+    assert fig.data[0].error_y.array == (0.01,)
+    assert fig.layout.xaxis.type == "log"
+
+
+def test_confusion_rows_normalised_and_counts_in_hover() -> None:
+    m = [[8, 2], [1, 9]]
+    fig = plots.confusion(m, ["a", "b"])
+    z = np.asarray(fig.data[0].z)
+    assert z[0].tolist() == [0.8, 0.2] and z.sum(1).tolist() == [1, 1]
+    raw = plots.confusion(m, ["a", "b"], normalize=False)
+    assert np.asarray(raw.data[0].z).tolist() == [[8, 2], [1, 9]]
+
+
+def test_tile_places_images_with_padding_and_title_room() -> None:
+    imgs = np.stack([np.full((2, 3), i, dtype=float) for i in range(5)])
+    mosaic = plots.tile(imgs, cols=2, pad=1, top=1)
+    assert mosaic.shape == (3 * (2 + 1 + 1) - 1, 2 * (3 + 1) - 1)
+    assert mosaic[1, 0] == 0 and mosaic[1, 4] == 1 and mosaic[5, 0] == 2
+    assert np.isnan(mosaic[0, 0])  # the title row
+
+
+def test_image_grid_grey_rgb_and_empty() -> None:
+    grey = np.random.default_rng(0).integers(0, 255, (6, 1, 28, 28), dtype=np.uint8)
+    fig = plots.image_grid(grey, [f"c{i}" for i in range(6)], cols=3, title="grid")
+    assert fig.data[0].type == "heatmap" and len(fig.layout.annotations) == 6
+    rgb = np.random.default_rng(0).integers(0, 255, (4, 3, 32, 32), dtype=np.uint8)
+    fig = plots.image_grid(rgb, cols=2)
+    assert fig.data[0].type == "image"
+    assert plots.image_grid(np.zeros((0, 28, 28))).data == ()
+    maps = plots.image_grid(np.random.default_rng(1).normal(size=(16, 10, 10)), normalize_each=True,
+                            colorscale="viridis")
+    z = np.asarray(maps.data[0].z, dtype=float)
+    assert np.nanmin(z) == pytest.approx(0) and np.nanmax(z) == pytest.approx(1)

@@ -1,0 +1,45 @@
+"""cnnkit.table: plain-text tables for the terminal."""
+from __future__ import annotations
+
+from cnnkit.table import format_table
+
+
+def test_columns_are_padded_to_the_widest_cell():
+    text = format_table([("lenet", 61706), ("alexnet", 46764746)], ["model", "params"])
+    assert text.splitlines() == [
+        "model    params",
+        "-------  --------",
+        "lenet    61706",
+        "alexnet  46764746",
+    ]
+
+
+def test_right_alignment():
+    text = format_table([("a", 1), ("bb", 123)], ["name", "n"], align="lr")
+    assert text.splitlines() == [
+        "name    n",
+        "----  ---",
+        "a       1",
+        "bb    123",
+    ]
+
+
+def test_cells_none_and_floats():
+    text = format_table([(None, 0.123456, 3.0, 1234567.0, True)], ["a", "b", "c", "d", "e"])
+    assert text.splitlines()[2].split() == ["-", "0.1235", "3", "1.235e+06", "True"]
+
+
+def test_headers_wider_than_cells_and_no_trailing_spaces():
+    lines = format_table([("x", "y")], ["long header", "h"]).splitlines()
+    assert lines[1] == "-" * 11 + "  " + "-"
+    assert lines[2] == "x            y"
+    assert all(line == line.rstrip() for line in lines)
+
+
+def test_no_rows_gives_the_header_only():
+    assert format_table([], ["model", "input"]).splitlines() == ["model  input", "-----  -----"]
+
+
+def test_unicode_cells_are_measured_in_characters():
+    lines = format_table([("6×28×28", 1)], ["shape", "n"]).splitlines()
+    assert lines[2] == "6×28×28  1"

@@ -1,0 +1,161 @@
+"""The store handle, the page frame (config + sidebar), inline errors, the supervisor, formatting."""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from cnnkit.errors import CnnkitError
+from cnnkit.estimate import format_seconds
+from cnnkit.store import Store, default_home
+
+NO_SUPERVISOR_ENV = "CNNKIT_NO_SUPERVISOR"
+DEBUG_ENV = "CNNKIT_DEBUG"
+
+
+@st.cache_resource(show_spinner=False)
+def _store_at(home: str) -> Store:
+    return Store(home)
+
+
+def open_store() -> Store:
+    """The run store of ``CNNKIT_HOME`` (or results/); one handle per location for the server's life."""
+    return _store_at(str(default_home().expanduser().resolve()))
+
+
+def page(title: str, icon: str = ":material/science:") -> Store:
+    """Start a page: its config, the store (or a one-line error and stop), the sidebar."""
+    st.set_page_config(page_title=f"{title} · cnnkit", page_icon=icon, layout="wide")
+    try:
+        store = open_store()
+    except CnnkitError as exc:
+        st.error(str(exc))
+        st.stop()
+    with st.sidebar:
+        try:
+            _sidebar(store)
+        except CnnkitError as exc:
+            st.error(str(exc))
+    return store
+
+
+def _sidebar(store: Store) -> None:
+    counts = store.counts()
+    st.caption("Run store")
+    st.code(str(store.home), language=None, wrap_lines=True)
+    st.caption(supervisor_line(store))
+    active = counts["running"] + counts["queued"]
+    st.caption(f"{counts['running']} running · {counts['queued']} queued · "
+               f"{sum(counts.values()) - active} finished")
+    if counts["queued"] and not _supervisor_pid(store):
+        st.warning("Runs are queued but no supervisor serves this store.")
+        if st.button("Start the supervisor", key="sidebar.start"):
+            st.toast(start_supervisor(store))
+            st.rerun()
+
+
+@contextmanager
+def guard() -> Iterator[None]:
+    """Show errors inside the block as one-line messages instead of tracebacks.
+
+    cnnkit's own errors already are one line; anything else is a bug and says so (its traceback
+    with CNNKIT_DEBUG=1). Streamlit's rerun/stop signals are BaseExceptions and pass through.
+    """
+    from streamlit.errors import FragmentHandledException
+
+    try:
+        yield
+    except CnnkitError as exc:
+        st.error(str(exc))
+    except FragmentHandledException:
+        raise
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        st.error(f"unexpected {type(exc).__name__}: {first} (set {DEBUG_ENV}=1 for the traceback)")
+
+
+# ---- the supervisor -------------------------------------------------------------------------------
+
+def _supervisor_pid(store: Store) -> int | None:
+    from cnnkit.jobs.process import supervisor_pid
+
+    return supervisor_pid(store.home)
+
+
+def supervisor_line(store: Store) -> str:
+    pid = _supervisor_pid(store)
+    if pid:
+        return f"Supervisor running (pid {pid})"
+    if os.environ.get(NO_SUPERVISOR_ENV):
+        return f"No supervisor ({NO_SUPERVISOR_ENV} is set: start one with `python -m cnnkit worker`)"
+    return "No supervisor running (one starts with the first launch)"
+
+
+def start_supervisor(store: Store) -> str:
+    """Start a detached supervisor unless one runs or ``CNNKIT_NO_SUPERVISOR`` is set; says what happened."""
+    if os.environ.get(NO_SUPERVISOR_ENV):
+        return f"Queued. No supervisor was started ({NO_SUPERVISOR_ENV} is set)."
+    from cnnkit.jobs.supervisor import ensure_supervisor
+
+    pid = ensure_supervisor(store)
+    return f"Queued; started the supervisor (pid {pid})." if pid else "Queued; the supervisor picks it up."
+
+
+# ---- the machine ----------------------------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def device_summary() -> dict[str, object]:
+    """GPUs (name, memory) from nvidia-smi, without initialising CUDA in this process; else the CPU."""
+    gpus = []
+    smi = shutil.which("nvidia-smi")
+    if smi:
+        try:
+            out = subprocess.run([smi, "--query-gpu=name,memory.total", "--format=csv,noheader,nounits"],
+                                 capture_output=True, text=True, timeout=5, check=True).stdout
+            for line in out.strip().splitlines():
+                name, mem = (p.strip() for p in line.rsplit(",", 1))
+                gpus.append(f"{name} · {float(mem) / 1024:.0f} GiB")
+        except (OSError, subprocess.SubprocessError, ValueError):
+            gpus = []
+    cores = os.cpu_count() or 1
+    text = " + ".join(gpus) if gpus else f"CPU only · {cores} core{'s' * (cores > 1)}"
+    return {"gpus": gpus, "cores": cores, "text": text, "gpu": bool(gpus)}
+
+
+# ---- formatting -----------------------------------------------------------------------------------
+
+def headline(error: str | None) -> str:
+    """One line of a run's error: the exception line of a traceback, else the first line."""
+    lines = [line.strip() for line in (error or "").strip().splitlines() if line.strip()]
+    if not lines:
+        return "no error recorded"
+    if lines[0].startswith("Traceback"):
+        return lines[-1][:300]
+    return lines[0][:300]
+
+
+def fmt_count(n: float | None) -> str:
+    """61706 → '61.7 k', 46764746 → '46.8 M'; '–' for missing."""
+    if n is None or (isinstance(n, float) and math.isnan(n)):
+        return "–"
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n:g}"
+
+
+def fmt_acc(x: float | None) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{100 * x:.1f} %"
+
+
+def fmt_seconds(s: float | None) -> str:
+    return format_seconds(s)
