@@ -372,13 +372,14 @@ def curve_series(runs: pd.DataFrame, metrics: pd.DataFrame, sel: Selection, grou
     group_names = group_order(groups) if grouped else []
     group_color = {g: plots.color(i) for i, g in enumerate(group_names)}
     run_color = {rid: plots.color(i) for i, rid in enumerate(runs["id"])}
-    metrics = metrics.assign(key=metrics["split"] + "_" + metrics["name"])
     starts = metrics.groupby("run_id")["wall"].min() if sel.x == "wall" else None
-    for (rid, key), part in metrics.groupby(["run_id", "key"], sort=False):
+    x_all = metrics[X_COLUMN[sel.x]].to_numpy(dtype=float)
+    y_all = metrics["value"].to_numpy(dtype=float)
+    for rid, key, part in _curves(metrics):  # slices of the sorted frame: no per-curve pandas objects
         if key not in out:
             continue
-        x = _x_values(part, sel.x, starts[rid] if starts is not None else 0.0)
-        y = smooth(part["value"].to_numpy(), sel.smoothing)
+        x = x_all[part] - (starts[rid] if starts is not None else 0.0)
+        y = smooth(y_all[part], sel.smoothing)
         if grouped:
             g = groups.get(rid, "")
             g = "" if _missing(g) else g
@@ -435,12 +436,17 @@ def scatter_figure(table: pd.DataFrame, groups: pd.Series, x: str = "params") ->
                          title=f"test accuracy vs {SCATTER_X.get(x, x)}")
 
 
-def _x_values(part: pd.DataFrame, axis: str, start: float) -> np.ndarray:
-    if axis == "step":
-        return part["step"].to_numpy(dtype=float)
-    if axis == "wall":
-        return part["wall"].to_numpy(dtype=float) - start
-    return part["epoch"].to_numpy(dtype=float)
+X_COLUMN = {"epoch": "epoch", "step": "step", "wall": "wall"}
+
+
+def _curves(metrics: pd.DataFrame):  # noqa: ANN202 - yields (run id, "split_name", slice)
+    """The (run, metric) curves of a frame sorted by run_id, split, name, step, as index slices."""
+    run = metrics["run_id"].to_numpy()
+    key = (metrics["split"] + "_" + metrics["name"]).to_numpy()
+    change = np.flatnonzero((run[1:] != run[:-1]) | (key[1:] != key[:-1])) + 1
+    bounds = np.concatenate(([0], change, [len(run)]))
+    for start, end in zip(bounds[:-1], bounds[1:]):
+        yield run[start], key[start], slice(start, end)
 
 
 def _options(runs: pd.DataFrame, model: str) -> list[dict[str, Any]]:

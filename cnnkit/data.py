@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch.nn import functional as F
 
@@ -201,8 +202,6 @@ class _CifarUnpickler(pickle.Unpickler):
 
 
 def _read_cifar(files: list[Path]) -> tuple[torch.Tensor, torch.Tensor]:
-    import numpy as np
-
     xs, ys = [], []
     for path in files:
         try:
@@ -248,10 +247,12 @@ def stratified_subset(labels: torch.Tensor, fraction: float, seed: int) -> torch
     """Indices of ``fraction`` of every class (at least one each), chosen by ``seed``, in sorted order."""
     if fraction >= 1.0:
         return torch.arange(labels.numel())
+    # numpy for the per-class masks: torch's threaded unique/nonzero stall for ~1 s on a busy machine
+    y = labels.cpu().numpy()
     gen = torch.Generator().manual_seed(seed)
     picked = []
-    for cls in labels.unique():
-        members = (labels == cls).nonzero().flatten()
+    for cls in np.unique(y):
+        members = torch.from_numpy(np.flatnonzero(y == cls))
         keep = max(1, round(fraction * members.numel()))
         picked.append(members[torch.randperm(members.numel(), generator=gen)[:keep]])
     return torch.cat(picked).sort().values

@@ -17,8 +17,12 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
            "#bcbd22", "#17becf", "#393b79", "#ad494a", "#637939", "#8c6d31", "#843c39", "#7b4173")
 KIND_COLORS = {"conv": "#1f77b4", "fc": "#d62728", "other": "#b0b0b0"}
 KIND_NAMES = {"conv": "convolution", "fc": "fully connected", "other": "other (pool, norm, activation)"}
-LAYOUT = {"template": "plotly_white", "margin": {"l": 55, "r": 15, "t": 45, "b": 45},
-          "legend": {"font": {"size": 10}}, "hovermode": "closest"}
+# The look of plotly_white, spelled out: a named template is deep-copied into every figure, which
+# costs more than drawing a page of small charts.
+_AXIS = {"gridcolor": "#ebf0f8", "linecolor": "#ebf0f8", "zerolinecolor": "#ebf0f8", "ticks": "", "automargin": True}
+LAYOUT = {"template": {"layout": {"plot_bgcolor": "white", "paper_bgcolor": "white", "xaxis": _AXIS,
+                                  "yaxis": _AXIS, "colorway": list(PALETTE), "font": {"color": "#2a3f5f"}}},
+          "margin": {"l": 55, "r": 15, "t": 45, "b": 45}, "legend": {"font": {"size": 10}}, "hovermode": "closest"}
 
 
 def color(i: int) -> str:

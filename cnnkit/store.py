@@ -79,6 +79,24 @@ MIGRATIONS = [
     );
     CREATE INDEX metrics_run ON metrics(run_id, split, name, step);
     """,
+    # 2: metrics clustered by curve (WITHOUT ROWID, keyed by run, split, name, step): reading a
+    # curve is one sequential range instead of an index walk with a table lookup per point
+    """
+    CREATE TABLE metrics_v2 (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        split TEXT NOT NULL,
+        name TEXT NOT NULL,
+        step INTEGER NOT NULL,
+        epoch REAL NOT NULL,
+        value REAL NOT NULL,
+        wall REAL NOT NULL,
+        PRIMARY KEY (run_id, split, name, step)
+    ) WITHOUT ROWID;
+    INSERT OR REPLACE INTO metrics_v2 (run_id, split, name, step, epoch, value, wall)
+        SELECT run_id, split, name, step, epoch, value, wall FROM metrics;
+    DROP TABLE metrics;
+    ALTER TABLE metrics_v2 RENAME TO metrics;
+    """,
 ]
 
 
@@ -378,17 +396,14 @@ class Store:
             names = list(names)
             where.append(f"name IN ({','.join('?' * len(names))})")
             params += names
-        base = f"SELECT {', '.join(cols)} FROM metrics WHERE {' AND '.join(where)}"
-        if max_points:
-            sql = (f"SELECT {', '.join(cols)} FROM (SELECT *, ROW_NUMBER() OVER w AS rn, COUNT(*) OVER w AS n"
-                   f" FROM ({base}) WINDOW w AS (PARTITION BY run_id, split, name ORDER BY step"
-                   " ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))"
-                   " WHERE n <= ? OR rn = n OR (rn - 1) % ((n + ? - 1) / ?) = 0")
-            params += [max_points, max_points, max_points]
-        else:
-            sql = base
-        rows = self._read(sql + " ORDER BY run_id, split, name, step", params)
-        return pd.DataFrame([tuple(r) for r in rows], columns=cols)
+        sql = f"SELECT {', '.join(cols)} FROM metrics WHERE {' AND '.join(where)} ORDER BY run_id, split, name, step"
+        try:  # plain tuples, not sqlite3.Row: a tenth of the cost for tens of thousands of points
+            cursor = self._conn().execute(sql, params)
+            cursor.row_factory = None
+            frame = pd.DataFrame.from_records(cursor.fetchall(), columns=cols)
+        except sqlite3.Error as exc:
+            raise self._error("read", exc) from None
+        return _thin(frame, max_points) if max_points else frame
 
     def epoch_rows(self, run_id: str) -> list[dict[str, float]]:
         """One dict per finished epoch: epoch, train_loss, train_acc, test_loss, test_acc, lr,
@@ -468,7 +483,7 @@ class Store:
             return
         last = max(rows, key=lambda r: r[1])
         with self._tx() as tx:
-            tx.executemany("INSERT INTO metrics (run_id, step, epoch, split, name, value, wall)"
+            tx.executemany("INSERT OR REPLACE INTO metrics (run_id, step, epoch, split, name, value, wall)"
                            " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
             tx.execute("UPDATE runs SET step = MAX(step, ?), epoch = MAX(epoch, ?), heartbeat = ? WHERE id = ?",
                        (last[1], last[2], time.time(), run_id))
@@ -582,7 +597,7 @@ class Store:
                  run.get("finished_at"), run.get("device"), run.get("step", 0), run.get("total_steps", 0),
                  run.get("epoch", 0), run.get("error"), json.dumps(run.get("summary", {}))),
             )
-            tx.executemany("INSERT INTO metrics (run_id, step, epoch, split, name, value, wall)"
+            tx.executemany("INSERT OR REPLACE INTO metrics (run_id, step, epoch, split, name, value, wall)"
                            " VALUES (?, ?, ?, ?, ?, ?, ?)", [(run_id, *m) for m in metrics])
         return run_id
 
@@ -593,6 +608,19 @@ class Store:
 
     def integrity_check(self) -> str:
         return self._read("PRAGMA integrity_check")[0][0]
+
+
+def _thin(frame, max_points: int):  # noqa: ANN001, ANN202 - pandas in, pandas out
+    """Every ``stride``-th point of each curve longer than ``max_points``, its last point always kept.
+
+    Done on the fetched frame, vectorised: a window function in SQL costs more than it saves.
+    """
+    curve = frame.groupby(["run_id", "split", "name"], sort=False)
+    rank = curve.cumcount()
+    size = curve["step"].transform("size")
+    stride = -(-size // max_points)  # ceil
+    keep = (size <= max_points) | (rank % stride == 0) | (rank == size - 1)
+    return frame[keep.to_numpy()].reset_index(drop=True)
 
 
 def _to_run(row: sqlite3.Row) -> Run:
