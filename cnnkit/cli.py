@@ -54,8 +54,9 @@ def config_from_args(args: argparse.Namespace):  # noqa: ANN201
     if getattr(args, "config", None):
         try:
             base = json.loads(Path(args.config).read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ConfigError("--config", f"cannot read {args.config}: {exc}") from None
+        except (OSError, ValueError) as exc:  # ValueError: bad JSON, not UTF-8, a number past the digit limit
+            reason = str(exc).split(": value has")[0]  # (the digit limit goes on about sys.set_int_max_str_digits)
+            raise ConfigError("--config", f"cannot read {args.config} as a RunConfig JSON file: {reason}") from None
         RunConfig.from_dict(base)
     fields = {k: v for k, v in base.items() if k != "model_options"}
     options = dict(base.get("model_options", {}))
@@ -76,6 +77,15 @@ def config_from_args(args: argparse.Namespace):  # noqa: ANN201
     config = RunConfig.from_dict({**fields, "model_options": options})
     config.check_fits()
     return config
+
+
+def check_labels(args: argparse.Namespace) -> None:
+    """--name and --tag as the store takes them, checked before anything is written."""
+    from cnnkit.store import check_name, check_tags
+
+    if args.name:
+        check_name(args.name)
+    check_tags(args.tag)
 
 
 def _add_train_options(p: argparse.ArgumentParser) -> None:
@@ -192,6 +202,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from cnnkit.table import format_table
 
     config = config_from_args(args)
+    check_labels(args)
     store = _store(args)
     run_id = store.create_run(config, args.name, tags=args.tag, foreground=True)
     stop = threading.Event()
@@ -224,13 +235,15 @@ def cmd_submit(args: argparse.Namespace) -> int:
     base = config_from_args(args)
     sweeps = [_split_assignment(s, "--sweep") for s in args.sweep or []]
     configs = expand(base, sweeps, args.seeds)
+    check_labels(args)
     store = _store(args)
     group = None
     if len(configs) > 1 or args.group_name:
         axes = {k: v for k, v in sweeps} | ({"seed": f"{args.seeds} seeds"} if args.seeds > 1 else {})
         group = store.create_group("sweep", args.group_name or f"{base.label()} sweep", {"axes": axes})
     keys = [k for k, _ in sweeps]
-    names = [args.name or run_name(c, keys, args.seeds) for c in configs] if group else [args.name or base.label()]
+    names = [args.name or run_name(c, keys, args.seeds) for c in configs] if group else ([args.name] if args.name
+                                                                                         else None)
     ids = store.create_runs(configs, group, tags=args.tag, names=names)
     if args.start_worker:
         ensure_supervisor(store)

@@ -94,6 +94,8 @@ class RunConfig:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ConfigError("config", f"is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        except ValueError as exc:  # a number past Python's limit on digits (int-from-text)
+            raise ConfigError("config", f"is not valid JSON ({str(exc).split(':')[0]})") from None
         return cls.from_dict(data)
 
     # ---- edits -------------------------------------------------------------------------------

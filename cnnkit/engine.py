@@ -24,7 +24,7 @@ from torch.nn import functional as F
 
 from cnnkit import anatomy, augment, data
 from cnnkit.config import RunConfig
-from cnnkit.errors import ConfigError
+from cnnkit.errors import ConfigError, StoreError
 from cnnkit.models import registry
 from cnnkit.models.layers import initialize
 
@@ -414,11 +414,26 @@ def warm_up() -> None:
 
 
 def load_checkpoint(path: Path | str) -> dict[str, Any] | None:
-    """A checkpoint written by fit(), or None when there is none."""
+    """A checkpoint written by fit(), or None when there is none; StoreError (one line) for anything else.
+
+    weights_only=True: tensors and plain values only, never an arbitrary pickled object. torch's own
+    refusal runs to a dozen lines that advise loading with weights_only=False, which must not reach a user.
+    """
     path = Path(path)
     if not path.exists():
         return None
-    return torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a foreign pickle (refused), a truncated or corrupt file
+        text = str(exc)
+        if "WeightsUnpickler error:" in text:  # what torch refused, without its advice to drop weights_only
+            rest = [line.strip() for line in text.split("WeightsUnpickler error:", 1)[1].splitlines() if line.strip()]
+            detail = rest[0].split(" was not", 1)[0][:120] if rest else "an object"
+            reason = f"it holds more than tensors and plain values ({detail}), so it was refused"
+        else:
+            reason = (text.strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise StoreError(f"cannot load the checkpoint {path}: {reason}; delete it to start the run from scratch"
+                         ) from None
 
 
 def _report_steps(steps_per_epoch: int, reports: int) -> set[int]:

@@ -68,7 +68,8 @@ class Param:
             item_kind = self.kind[:-1]
             items = tuple(self._check_scalar(v, item_kind, field) for v in value)
             if self.kind == "strs" and len(set(items)) != len(items):
-                raise ConfigError(field, f"must not repeat items, got {list(items)}")
+                raise ConfigError(field, f"must be {self.allowed()}, each at most once: must not repeat items, "
+                                         f"got {list(items)}")
             return items
         return self._check_scalar(value, self.kind, field)
 
@@ -90,7 +91,10 @@ class Param:
                     raise bad
                 value = int(value)
         else:
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # an int past any float (JSON can hold one): as out of range as inf
+                raise bad from None
             if not math.isfinite(value):
                 raise bad
         too_low = self.low is not None and (value <= self.low if self.open_low else value < self.low)

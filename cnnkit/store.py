@@ -28,6 +28,7 @@ STATUSES = ("queued", "running", "completed", "failed", "cancelled", "diverged",
 ACTIVE = ("queued", "running")
 FINISHED = tuple(s for s in STATUSES if s not in ACTIVE)
 BUSY_TIMEOUT_MS = 30_000
+MAX_NAME, MAX_TAGS, MAX_TAG = 200, 20, 50  # run names and tags, wherever they come from
 _INHERITED: list[sqlite3.Connection] = []  # connections a forked child got from its parent
 
 MIGRATIONS = [
@@ -146,6 +147,22 @@ def default_home() -> Path:
     """``CNNKIT_HOME`` or ``<project>/results``."""
     env = os.environ.get("CNNKIT_HOME")
     return Path(env) if env else Path(__file__).resolve().parent.parent / "results"
+
+
+def check_name(name: str) -> str:
+    """A run name as a user gives it (`--name`, the dashboard, rename): stripped, 1–200 characters."""
+    name = name.strip() if isinstance(name, str) else ""
+    if not name or len(name) > MAX_NAME:
+        raise StoreError(f"name must be 1–{MAX_NAME} characters, got {len(name)}")
+    return name
+
+
+def check_tags(tags: Iterable[str]) -> list[str]:
+    """Tags stripped, blanks and repeats dropped, sorted; at most 20 of at most 50 characters."""
+    tags = sorted({t.strip() for t in tags if t.strip()})
+    if len(tags) > MAX_TAGS or any(len(t) > MAX_TAG for t in tags):
+        raise StoreError(f"tags: at most {MAX_TAGS}, each at most {MAX_TAG} characters")
+    return tags
 
 
 def check_run_id(run_id: str) -> str:
@@ -299,6 +316,8 @@ class Store:
         ``foreground`` records them as already running in this process (``cnnkit train``), so that
         no supervisor claims them.
         """
+        names = [check_name(n) for n in names] if names else None  # user text: bounded like rename's
+        tags = check_tags(tags)
         now = time.time()
         ids = []
         status, worker, pid = ("running", "foreground", os.getpid()) if foreground else ("queued", None, None)
@@ -310,7 +329,7 @@ class Store:
                 tx.execute(
                     "INSERT INTO runs (id, name, grp, tags, status, model, dataset, config, queued_at, worker, pid,"
                     " started_at, pid_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (run_id, name, group, json.dumps(sorted(set(tags))), status, config.model, config.dataset,
+                    (run_id, name, group, json.dumps(tags), status, config.model, config.dataset,
                      config.to_json(), now + i * 1e-6, worker, pid, *start),
                 )
                 ids.append(run_id)
@@ -558,17 +577,13 @@ class Store:
 
     # ---- editing ------------------------------------------------------------------------------
     def rename(self, run_id: str, name: str) -> None:
-        name = name.strip()
-        if not name or len(name) > 200:
-            raise StoreError("name must be 1–200 characters")
+        name = check_name(name)
         self.get(run_id)
         with self._tx() as tx:
             tx.execute("UPDATE runs SET name = ? WHERE id = ?", (name, run_id))
 
     def set_tags(self, run_id: str, tags: Iterable[str]) -> None:
-        tags = sorted({t.strip() for t in tags if t.strip()})
-        if any(len(t) > 50 for t in tags) or len(tags) > 20:
-            raise StoreError("tags: at most 20, each at most 50 characters")
+        tags = check_tags(tags)
         self.get(run_id)
         with self._tx() as tx:
             tx.execute("UPDATE runs SET tags = ? WHERE id = ?", (json.dumps(tags), run_id))

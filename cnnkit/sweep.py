@@ -6,6 +6,7 @@ from typing import Any
 
 from cnnkit.config import RunConfig, param_for
 from cnnkit.errors import ConfigError
+from cnnkit.store import MAX_NAME
 
 MAX_SEEDS = 20
 MAX_RUNS = 500
@@ -49,7 +50,7 @@ def run_name(config: RunConfig, keys: list[str], seeds: int = 1) -> str:
     parts = [f"{k}={_text(values.get(k))}" for k in keys]
     if seeds > 1:
         parts.append(f"seed={config.seed}")
-    return " ".join([config.label() if "model" in keys or not keys else config.model, *parts])
+    return " ".join([config.label() if "model" in keys or not keys else config.model, *parts])[:MAX_NAME]
 
 
 def _text(value: Any) -> str:

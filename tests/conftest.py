@@ -43,3 +43,7 @@ def fmnist() -> data.Data:
     if not FMNIST:
         pytest.skip("Fashion-MNIST is not installed")
     return data.load("fashion-mnist")
+
+
+# The reliability ledger: the `record` fixture and the end-of-run table + artifacts/reliability.json.
+pytest_plugins = ["reliability.recording"]

@@ -381,6 +381,7 @@ def d2l_lenet(fmnist) -> FitResult:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # about 40 s alone; the fixture's run counts here, and the CPU may be shared
 def test_d2l_lenet_recipe_reaches_the_reference_accuracy(d2l_lenet):
     assert d2l_lenet.status == "completed" and len(d2l_lenet.epochs) == 10
     assert d2l_lenet.final["test_acc"] >= 0.75  # d2l: 0.779 (train loss 0.469, train acc 0.823)
@@ -388,6 +389,7 @@ def test_d2l_lenet_recipe_reaches_the_reference_accuracy(d2l_lenet):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_relu_max_pool_lenet_at_lr_0_1_beats_it(fmnist, d2l_lenet):
     config = RunConfig(**{**D2L_LENET, "lr": 0.1}, model_options={"activation": "relu", "pool": "max"})
     modern = fit(config, dataset=fmnist)

@@ -1,0 +1,135 @@
+"""The reliability ledger: tests record what they tried and how it ended; every pytest run that recorded
+something ends with a table and writes the same numbers to ``artifacts/reliability.json``.
+
+Registered from tests/conftest.py (``pytest_plugins``), so the ``record`` fixture reaches every test
+that exercises a fault, not only those under tests/reliability. (tests/reliability has no conftest.py
+of its own on purpose: a second non-package ``conftest`` collected before test_cli.py & co. would
+shadow the ``from conftest import …`` those modules do.)
+
+    def test_something(record):
+        ...
+        record("fault", "SIGKILL of a job", "lost")
+        record("input", "RunConfig.lr", "rejected" if clean else "NOT rejected cleanly")
+        record("concurrency", "metric writers", "0 lost", writers=8, points=1000, lost=0)
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "artifacts" / "reliability.json"
+CATEGORIES = {  # category → the table's row title
+    "fault": "faults injected",
+    "input": "invalid inputs tried",
+    "concurrency": "concurrency",
+    "import": "imports refused",
+    "path": "ids and paths refused",
+    "server": "server exposure",
+}
+CLEAN = {"input": "rejected", "import": "refused", "path": "refused"}  # the outcome that counts as handled
+
+
+@dataclass
+class Ledger:
+    entries: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    current: str = ""  # node id of the running test
+
+    def record(self, category: str, what: str, outcome: str, **data: Any) -> None:
+        if category not in CATEGORIES:
+            raise ValueError(f"category must be one of {', '.join(CATEGORIES)}, got {category!r}")
+        entry = self.entries.setdefault((category, what, outcome), {
+            "category": category, "what": what, "outcome": outcome, "count": 0, "tests": [], "data": {}})
+        entry["count"] += 1
+        if self.current and self.current not in entry["tests"]:
+            entry["tests"].append(self.current)
+        for key, value in data.items():  # numbers add up over repeats; anything else keeps its last value
+            old = entry["data"].get(key)
+            both_numbers = isinstance(value, (int, float)) and isinstance(old, (int, float))
+            entry["data"][key] = old + value if both_numbers and key in ("points", "lost", "reads") else (
+                max(old, value) if both_numbers else value)
+
+    def of(self, category: str) -> list[dict[str, Any]]:
+        return [e for e in self.entries.values() if e["category"] == category]
+
+    def summary(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for category in CATEGORIES:
+            entries = self.of(category)
+            if not entries:
+                continue
+            outcomes = Counter()
+            for e in entries:
+                outcomes[e["outcome"]] += e["count"]
+            row: dict[str, Any] = {"count": sum(outcomes.values()), "outcomes": dict(outcomes.most_common())}
+            if category in CLEAN:
+                row["handled"] = outcomes[CLEAN[category]]
+            if category == "concurrency":
+                row["runs"] = [{"what": e["what"], "outcome": e["outcome"], **e["data"]} for e in entries]
+            out[category] = row
+        return out
+
+    def table(self) -> list[str]:
+        lines = []
+        for category, row in self.summary().items():
+            title = CATEGORIES[category]
+            if category == "concurrency":
+                for run in row["runs"]:
+                    extras = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}"
+                                       for k, v in run.items() if k not in ("what", "outcome"))
+                    lines.append(f"{title:<22} {run['what']}: {run['outcome']} ({extras})")
+                continue
+            outcomes = ", ".join(f"{n} {o}" for o, n in row["outcomes"].items())
+            head = f"{row['count']} tried, {row['handled']} {CLEAN[category]} cleanly" if category in CLEAN \
+                else f"{row['count']}"
+            lines.append(f"{title:<22} {head}  [{outcomes}]")
+        return lines
+
+    def to_json(self) -> dict[str, Any]:
+        return {"generated_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "summary": self.summary(),
+                "entries": sorted(self.entries.values(), key=lambda e: (e["category"], e["what"], e["outcome"]))}
+
+
+_KEY = pytest.StashKey[Ledger]()
+
+
+def _ledger(config: pytest.Config) -> Ledger:
+    if _KEY not in config.stash:
+        config.stash[_KEY] = Ledger()
+    return config.stash[_KEY]
+
+
+@pytest.fixture(scope="session")
+def record(pytestconfig: pytest.Config) -> Callable[..., None]:
+    """``record(category, what, outcome, **numbers)``: add one line to the reliability ledger.
+
+    Session-scoped so that hypothesis tests may take it; the entry is attributed to the running test.
+    """
+    return _ledger(pytestconfig).record
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _ledger(item.config).current = item.nodeid
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    ledger = _ledger(config)
+    if not ledger.entries:
+        return
+    terminalreporter.write_sep("=", "reliability")
+    for line in ledger.table():
+        terminalreporter.write_line(line)
+    try:
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        OUT.write_text(json.dumps(ledger.to_json(), indent=1, default=str) + "\n")
+        terminalreporter.write_line(f"(written to {OUT.relative_to(ROOT)})")
+    except OSError as exc:
+        terminalreporter.write_line(f"(could not write {OUT}: {exc})")
