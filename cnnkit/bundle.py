@@ -24,8 +24,8 @@ VERSION = 1
 MAX_MEMBER_BYTES = 64 * 2**20
 MAX_TOTAL_BYTES = 512 * 2**20
 MAX_RUNS = 5000
-MEMBER_RE = re.compile(r"^(manifest\.json|runs/[0-9a-f]{8}\.json)$")
-GROUP_RE = re.compile(r"^[a-z0-9-]{1,80}$")
+MEMBER_RE = re.compile(r"^(manifest\.json|runs/[0-9a-f]{8}\.json)\Z")  # \Z: "$" would let a trailing newline in
+GROUP_RE = re.compile(r"^[a-z0-9-]{1,80}\Z")
 METRIC_FIELDS = ("step", "epoch", "split", "name", "value", "wall")
 RUN_FIELDS = {  # field → allowed types
     "id": (str,), "name": (str,), "group": (str, type(None)), "tags": (list,), "status": (str,),
@@ -129,18 +129,16 @@ def read_bundle(path: Path | str) -> Bundle:
 def import_bundle(store: Store, path: Path | str) -> list[str]:
     """Import a bundle's runs under new ids; runs imported before from the same bundle are skipped."""
     bundle = read_bundle(path)
-    for group in bundle.groups:
-        store.ensure_group(group["id"], group["kind"], group["name"], group["meta"])
     known = {(r.summary.get("origin") or {}).get("key") for r in store.list_runs()}
-    new_ids = []
+    new_runs = []
     for run in bundle.runs:
         key = f"{bundle.digest}/{run['id']}"
         if key in known:
             continue
         record = {k: run[k] for k in RUN_FIELDS if k != "id"}
         record["summary"] = run["summary"] | {"origin": {"key": key, "bundle": Path(path).name, "id": run["id"]}}
-        new_ids.append(store.insert_finished(record, [tuple(m) for m in run["metrics"]]))
-    return new_ids
+        new_runs.append((record, [tuple(m) for m in run["metrics"]]))
+    return store.insert_finished_runs(new_runs, bundle.groups)  # one transaction: all of it or nothing
 
 
 def _json(zf: zipfile.ZipFile, name: str, members: dict | None = None) -> Any:

@@ -198,11 +198,13 @@ class _ProgressBar:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from cnnkit import data
     from cnnkit.jobs.runner import execute
     from cnnkit.table import format_table
 
     config = config_from_args(args)
     check_labels(args)
+    dataset = data.load(config.dataset)  # a missing dataset is a one-line error before any run exists
     store = _store(args)
     run_id = store.create_run(config, args.name, tags=args.tag, foreground=True)
     stop = threading.Event()
@@ -211,7 +213,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     bar = _ProgressBar()
     print(f"run {run_id}: {config.label()} on {config.dataset}, recorded in {store.home}", file=sys.stderr)
     try:
-        status = execute(store, run_id, stop, also=bar)
+        status = execute(store, run_id, stop, dataset, also=bar)
     finally:
         bar.close()
     run = store.get(run_id)

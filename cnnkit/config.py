@@ -17,7 +17,7 @@ OPTIMIZERS = ("sgd", "sgd-momentum", "adam", "adamw")
 SCHEDULES = ("constant", "step", "cosine")
 INITS = ("default", "xavier", "kaiming")
 AUGMENTATIONS = ("crop", "flip", "pca")
-_DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d{1,2})?)$")
+_DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d{1,2})?)\Z")  # \Z, not $: "cpu\n" is no device
 
 
 def _p(default: Any, kind: str, help: str, **bounds: Any) -> Any:
@@ -139,13 +139,12 @@ FIELD_NAMES = tuple(f.name for f in dataclasses.fields(RunConfig))
 
 def param_for(model: str, key: str) -> Param:
     """The Param of a config field, or of ``model``'s option ``key``; ConfigError if neither."""
+    from cnnkit.models import registry
+
+    if key == "model":  # a field whose allowed values live in the registry
+        return Param("model", "str", "lenet", choices=tuple(registry.names()))
     if key in FIELD_PARAMS:
         return FIELD_PARAMS[key]
-    if key == "model":
-        from cnnkit.models import registry
-
-        return Param("model", "str", "lenet", choices=tuple(registry.MODELS))
-    from cnnkit.models import registry
 
     knobs = registry.get(model).knobs
     if key not in knobs:

@@ -733,25 +733,12 @@ def launch(store, name: str, budget: str = "quick", seeds: int | None = None,  #
     names_ = [f"{preset.name}{NAME_SEP}{label}{NAME_SEP}seed {config.seed}" for label, config in configs]
     ids = store.create_runs([c for _, c in configs], group, names=names_, tags=[f"experiment:{preset.name}"])
     group_meta["runs"] = {run_id: label for run_id, (label, _) in zip(ids, configs)}
-    _set_group_meta(store, group, group_meta)
+    store.update_group_meta(group, group_meta)
     if start_worker:
         from cnnkit.jobs.supervisor import ensure_supervisor
 
         ensure_supervisor(store)
     return group
-
-
-def _set_group_meta(store, group_id: str, meta: dict[str, Any]) -> None:  # noqa: ANN001
-    """Write a group's meta after its runs exist (their ids are made by the store).
-
-    The store has no public method for this yet; until it has one, a one-statement transaction.
-    """
-    update = getattr(store, "update_group_meta", None) or getattr(store, "set_group_meta", None)
-    if update is not None:
-        update(group_id, meta)
-        return
-    with store._tx() as tx:  # noqa: SLF001 - see the docstring
-        tx.execute("UPDATE groups SET meta = ? WHERE id = ?", (json.dumps(meta), group_id))
 
 
 def latest_group(store, name: str) -> str | None:  # noqa: ANN001
@@ -1029,10 +1016,11 @@ def _report(group: dict[str, Any], runs: list[_Run], source: str) -> ExperimentR
     agreement = _agreement(levels, claims, has_claims=bool(preset and preset.claims))
     verdict = _verdict(levels, base, chance, unassigned)
     if agreement == "contradicts":
-        bad = [c["text"] for c in claims if c["outcome"] == "contradicts"]
+        bad = [f"{c['text']}, but {c['detail']}" for c in claims if c["outcome"] == "contradicts"]
         verdict += f" This contradicts the expected outcome (notes / literature: {'; '.join(bad)})."
     elif agreement in ("agrees", "partly agrees"):
-        verdict += f" This {agreement.replace('agrees', 'agrees with')} the expected outcome (notes / literature)."
+        good = [f"{c['text']}: {c['detail']}" for c in claims if c["outcome"] == "agrees"]
+        verdict += f" This {agreement.replace('agrees', 'agrees with')} the expected outcome ({'; '.join(good)})."
     elif agreement == "inconclusive":
         verdict += (" This neither confirms nor contradicts the expected outcome ("
                     + "; ".join(c["text"] for c in claims) + ") at this budget.")
@@ -1070,8 +1058,13 @@ def _runs_match(preset: Preset, budget: str, by_level: dict[str, list[_Run]]) ->
             expected = level_config(preset, label, budget).to_dict()
         except ConfigError:
             return False
-        if any({**r.config, "seed": 0} != expected for r in runs):
-            return False
+        for run in runs:
+            try:  # through RunConfig, so that a field added since (with its default) is no change
+                config = RunConfig.from_dict({**run.config, "seed": 0}).to_dict()
+            except (ConfigError, TypeError):
+                return False
+            if config != expected:
+                return False
     return True
 
 
@@ -1176,14 +1169,16 @@ def _comparison_sentence(levels: list[LevelResult], base: LevelResult) -> str:
     if len(others) == 1:
         other = others[0]
         seeds = _seeds_text(other, base)
-        pts, hw = 100 * abs(other.diff), 100 * (other.ci_high - other.ci_low) / 2
-        interval = f"95 % interval {100 * other.ci_low:+.1f} to {100 * other.ci_high:+.1f} points"
         if other.excludes_zero:
             win, lose = (other, base) if other.diff > 0 else (base, other)
-            return (f"{win.level} beat {lose.level} by {pts:.1f} ± {hw:.1f} points over {seeds} "
-                    f"({_pct(win.mean, 1)} vs {_pct(lose.mean, 1)}); the {interval} excludes 0.")
-        return (f"{other.level} and {base.level} did not differ clearly: {100 * other.diff:+.1f} ± {hw:.1f} points "
-                f"over {seeds} ({_pct(other.mean, 1)} vs {_pct(base.mean, 1)}); the {interval} includes 0.")
+            sign = 1 if win is other else -1  # the interval of win − lose
+            low, high = sorted((100 * sign * other.ci_low, 100 * sign * other.ci_high))
+            return (f"{win.level} beat {lose.level} by {100 * abs(other.diff):.1f} points over {seeds} "
+                    f"({_pct(win.mean, 1)} vs {_pct(lose.mean, 1)}); the 95 % interval of the difference, "
+                    f"{low:.1f} to {high:.1f} points, excludes 0.")
+        return (f"{other.level} and {base.level} did not differ clearly over {seeds} ({_pct(other.mean, 1)} vs "
+                f"{_pct(base.mean, 1)}, {100 * other.diff:+.1f} points); the 95 % interval of the difference, "
+                f"{100 * other.ci_low:+.1f} to {100 * other.ci_high:+.1f} points, includes 0.")
     best = max((lv for lv in levels if lv.mean is not None), key=lambda lv: lv.mean)
     items = []
     for lv in others:
@@ -1193,8 +1188,9 @@ def _comparison_sentence(levels: list[LevelResult], base: LevelResult) -> str:
         items.append(f"{lv.level} {100 * lv.diff:+.1f} points ({word})")
     n = sorted({lv.n for lv in levels})
     seeds = f"{n[0]} seeds" if len(n) == 1 else f"{n[0]}–{n[-1]} seeds"
-    return (f"Best: {best.level} ({_pct(best.mean, 1)}). Against the baseline {base.level} "
-            f"({_pct(base.mean, 1)}): " + "; ".join(items) + f" (95 % bootstrap intervals over {seeds}).")
+    head = (f"Best: the baseline, {base.level} ({_pct(base.mean, 1)}). Against it: " if best is base else
+            f"Best: {best.level} ({_pct(best.mean, 1)}). Against the baseline {base.level} ({_pct(base.mean, 1)}): ")
+    return head + "; ".join(items) + f" (95 % bootstrap intervals over {seeds})."
 
 
 def _seeds_text(a: LevelResult, b: LevelResult) -> str:
@@ -1432,7 +1428,9 @@ def _readme_text(reports: dict[str, ExperimentReport], broken: dict[str, str]) -
                      + (f", GPU {host['gpu']}" if host.get("gpu") else ", no GPU")
                      + f"; torch {host.get('torch', '?')}, Python {host.get('python', '?')}, {host.get('os', '?')}")
     lines += [f"- Budget: {', '.join(budgets) or '—'}", f"- Date: {dates[0] if dates else '—'}"
-              + (f" to {dates[-1]}" if dates and dates[-1] != dates[0] else ""), ""]
+              + (f" to {dates[-1]}" if dates and dates[-1] != dates[0] else ""),
+              "- Wall time: from the first start to the last finish of a preset's runs; it depends on the "
+              "machine's other load and on how many jobs ran at once (`--cpu-slots`), so read it as indicative.", ""]
     lines += ["## Summary", "",
               "| preset | question | lines | levels: test acc (mean ± std) | verdict | vs the notes | wall time |",
               "|---|---|---|---|---|---|---|"]

@@ -23,7 +23,7 @@ from typing import Any
 from cnnkit.errors import StoreError
 
 DB_NAME = "cnnkit.db"
-RUN_ID_RE = re.compile(r"^[0-9a-f]{8}$")
+RUN_ID_RE = re.compile(r"^[0-9a-f]{8}\Z")  # \Z, not $: "$" also matches before a trailing newline
 STATUSES = ("queued", "running", "completed", "failed", "cancelled", "diverged", "oom", "lost")
 ACTIVE = ("queued", "running")
 FINISHED = tuple(s for s in STATUSES if s not in ACTIVE)
@@ -291,6 +291,12 @@ class Store:
             tx.execute("INSERT INTO groups (id, kind, name, created_at, meta) VALUES (?, ?, ?, ?, ?)",
                        (group_id, kind, name, time.time(), json.dumps(meta or {})))
         return group_id
+
+    def update_group_meta(self, group_id: str, meta: dict[str, Any]) -> None:
+        """Replace a group's meta (an experiment records its runs' levels once their ids exist)."""
+        with self._tx() as tx:
+            if tx.execute("UPDATE groups SET meta = ? WHERE id = ?", (json.dumps(meta), group_id)).rowcount != 1:
+                raise StoreError(f"no group {group_id} in {self.home}")
 
     def group(self, group_id: str) -> dict[str, Any] | None:
         rows = self._read("SELECT * FROM groups WHERE id = ?", (group_id,))
@@ -601,19 +607,31 @@ class Store:
     # ---- bulk (bundles, benchmarks) -----------------------------------------------------------
     def insert_finished(self, run: dict[str, Any], metrics: list[tuple]) -> str:
         """Insert a finished run with its metric rows (step, epoch, split, name, value, wall) under a new id."""
+        return self.insert_finished_runs([(run, metrics)])[0]
+
+    def insert_finished_runs(self, runs: list[tuple[dict[str, Any], list[tuple]]],
+                             groups: Iterable[dict[str, Any]] = ()) -> list[str]:
+        """Insert finished runs (each with its metric rows) and their groups in one transaction: all or
+        nothing, so that an import that fails half-way (a full disk) leaves no half of it behind."""
         with self._tx() as tx:
-            run_id = self._new_id(tx)
-            tx.execute(
-                "INSERT INTO runs (id, name, grp, tags, status, model, dataset, config, queued_at, started_at,"
-                " finished_at, device, step, total_steps, epoch, error, summary)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (run_id, run["name"], run.get("group"), json.dumps(run.get("tags", [])), run["status"],
-                 run["model"], run["dataset"], json.dumps(run["config"]), run["queued_at"], run.get("started_at"),
-                 run.get("finished_at"), run.get("device"), run.get("step", 0), run.get("total_steps", 0),
-                 run.get("epoch", 0), run.get("error"), json.dumps(run.get("summary", {}))),
-            )
-            tx.executemany("INSERT OR REPLACE INTO metrics (run_id, step, epoch, split, name, value, wall)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?)", [(run_id, *m) for m in metrics])
+            for g in groups:
+                tx.execute("INSERT OR IGNORE INTO groups (id, kind, name, created_at, meta) VALUES (?, ?, ?, ?, ?)",
+                           (g["id"], g["kind"], g["name"], time.time(), json.dumps(g["meta"])))
+            return [self._insert_finished(tx, run, metrics) for run, metrics in runs]
+
+    def _insert_finished(self, tx: sqlite3.Connection, run: dict[str, Any], metrics: list[tuple]) -> str:
+        run_id = self._new_id(tx)
+        tx.execute(
+            "INSERT INTO runs (id, name, grp, tags, status, model, dataset, config, queued_at, started_at,"
+            " finished_at, device, step, total_steps, epoch, error, summary)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, run["name"], run.get("group"), json.dumps(run.get("tags", [])), run["status"],
+             run["model"], run["dataset"], json.dumps(run["config"]), run["queued_at"], run.get("started_at"),
+             run.get("finished_at"), run.get("device"), run.get("step", 0), run.get("total_steps", 0),
+             run.get("epoch", 0), run.get("error"), json.dumps(run.get("summary", {}))),
+        )
+        tx.executemany("INSERT OR REPLACE INTO metrics (run_id, step, epoch, split, name, value, wall)"
+                       " VALUES (?, ?, ?, ?, ?, ?, ?)", [(run_id, *m) for m in metrics])
         return run_id
 
     def ensure_group(self, group_id: str, kind: str, name: str, meta: dict[str, Any]) -> None:

@@ -104,32 +104,37 @@ def with_extra_member(src: Path, dst: Path, info: zipfile.ZipInfo | str, data: b
 
 @pytest.mark.parametrize("name", ["../escape.json", "/etc/cron.d/x", "runs/../../x.json", "runs/12345678.pkl",
                                   "runs/sub/12345678.json", "checkpoint.pt", "runs\\..\\x.json"])
-def test_refuses_member_names_outside_the_layout(good_bundle: Path, tmp_path: Path, name: str) -> None:
+def test_refuses_member_names_outside_the_layout(good_bundle: Path, tmp_path: Path, name: str, record) -> None:  # noqa: ANN001,E501
     refused(with_extra_member(good_bundle, tmp_path / "bad.zip", name), "is not allowed")
+    record("import", "bundle member outside the layout", "refused")
 
 
-def test_refuses_symlink_members(good_bundle: Path, tmp_path: Path) -> None:
+def test_refuses_symlink_members(good_bundle: Path, tmp_path: Path, record) -> None:  # noqa: ANN001
     link = zipfile.ZipInfo("runs/0badcafe.json")
     link.external_attr = (stat.S_IFLNK | 0o777) << 16
     refused(with_extra_member(good_bundle, tmp_path / "bad.zip", link, b"/etc/passwd"), "is a link")
+    record("import", "bundle member that is a link", "refused")
 
 
-def test_refuses_oversize_members(good_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refuses_oversize_members(good_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, record) -> None:  # noqa: ANN001,E501
     monkeypatch.setattr(bundle, "MAX_MEMBER_BYTES", 1000)
     refused(good_bundle, r"bytes; the limit is 1000")
+    record("import", "oversize bundle member", "refused")
 
 
-def test_refuses_a_bundle_that_unpacks_too_big(good_bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refuses_a_bundle_that_unpacks_too_big(good_bundle: Path, monkeypatch: pytest.MonkeyPatch, record) -> None:  # noqa: ANN001,E501
     monkeypatch.setattr(bundle, "MAX_TOTAL_BYTES", 2000)
     refused(good_bundle, "the limit is")
+    record("import", "bundle that unpacks too big", "refused")
 
 
-def test_refuses_too_many_members(good_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refuses_too_many_members(good_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, record) -> None:  # noqa: ANN001,E501
     monkeypatch.setattr(bundle, "MAX_RUNS", 1)
     refused(good_bundle, "members")
+    record("import", "bundle with too many members", "refused")
 
 
-def test_refuses_pickle_and_other_non_json(good_bundle: Path, tmp_path: Path) -> None:
+def test_refuses_pickle_and_other_non_json(good_bundle: Path, tmp_path: Path, record) -> None:  # noqa: ANN001
     def to_pickle(docs: dict[str, Any]) -> None:
         name = f"runs/{docs['manifest.json']['runs'][0]}.json"
         docs[name] = pickle.dumps(docs[name])
@@ -138,6 +143,8 @@ def test_refuses_pickle_and_other_non_json(good_bundle: Path, tmp_path: Path) ->
     (tmp_path / "text.zip").write_text("not a zip")
     refused(tmp_path / "text.zip", "is not a zip bundle")
     refused(tmp_path / "missing.zip", "cannot read bundle")
+    record("import", "pickled bundle member", "refused")
+    record("import", "bundle that is not a zip", "refused")
 
 
 def _set(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
@@ -181,10 +188,11 @@ BAD_FIELDS = {
 
 
 @pytest.mark.parametrize("case", list(BAD_FIELDS))
-def test_refuses_bad_fields_and_configs(good_bundle: Path, tmp_path: Path, other: Store, case: str) -> None:
+def test_refuses_bad_fields_and_configs(good_bundle: Path, tmp_path: Path, other: Store, case: str, record) -> None:  # noqa: ANN001,E501
     change, match = BAD_FIELDS[case]
     bad = rewrite(good_bundle, tmp_path / "bad.zip", change)
     refused(bad, match)
     with pytest.raises(BundleError):
         import_bundle(other, bad)
     assert other.list_runs() == [] and other.groups() == []  # nothing half-imported
+    record("import", "bundle field against the schema", "refused")

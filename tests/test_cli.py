@@ -131,14 +131,14 @@ def test_train_table_output(python, cli_env):
     assert lines[-1].startswith("run ") and lines[-1].endswith(" completed")
 
 
-def test_train_on_a_missing_dataset_fails_with_how_to_get_it(python, cli_env, tmp_path):
+def test_train_on_a_missing_dataset_is_one_line_saying_how_to_get_it(python, cli_env, tmp_path):
     env = {**cli_env, "CNNKIT_DATA": str(tmp_path / "data")}
     proc = cnnkit(python, env, "train", "--dataset", "mnist", "--epochs", "1", "--json")
-    assert proc.returncode == 1
-    doc = last_json(proc.stdout)
-    assert doc["status"] == "failed"
-    assert "MNIST is not in" in doc["error"] and "download" in doc["error"] and "\n" not in doc["error"]
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "MNIST is not in" in lines[0] and "download" in lines[0]
     assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "store").exists()  # refused before any run was recorded
 
 
 # ---- invalid input: exit 2, one line on stderr that names the field -------------------------------

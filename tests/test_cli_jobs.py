@@ -227,7 +227,7 @@ def test_logs_export_import_and_delete(finished: tuple[Procs, dict[str, Any]], t
 
 @pytest.mark.slow
 @requires_fmnist
-def test_cancel_a_running_job_then_resume_it(procs: Procs, store: Store) -> None:
+def test_cancel_a_running_job_then_resume_it(procs: Procs, store: Store, record) -> None:  # noqa: ANN001
     run_id = procs.json("submit", "--epochs", "2", "--subset", "0.1", "--batch-size", "64",
                         "--set", "test_subset=0.05", "--set", "reports_per_epoch=20")["run_id"]
     procs.start_worker()
@@ -255,11 +255,12 @@ def test_cancel_a_running_job_then_resume_it(procs: Procs, store: Store) -> None
     assert epoch_test_points(store, run_id) == {1: 1, 2: 1}
     steps = store.metrics([run_id], split="train", names=["loss"]).step.tolist()
     assert steps == sorted(set(steps)) and steps[0] <= stopped_at and steps[-1] == total  # none replayed
+    record("fault", "cancel of a running job", "cancelled within 10 s; resumed to completed, no step replayed")
 
 
 @pytest.mark.slow
 @requires_fmnist
-def test_sigkill_of_a_job_marks_it_lost_and_keeps_its_points(procs: Procs, store: Store) -> None:
+def test_sigkill_of_a_job_marks_it_lost_and_keeps_its_points(procs: Procs, store: Store, record) -> None:  # noqa: ANN001
     run_id = procs.json("submit", *LONG)["run_id"]
     procs.start_worker()
     wait_first_point(store, run_id)
@@ -271,11 +272,12 @@ def test_sigkill_of_a_job_marks_it_lost_and_keeps_its_points(procs: Procs, store
     assert time.time() - killed_at < 10
     run = store.get(run_id)
     assert "SIGKILL" in run.error and len(store.metrics([run_id])) >= before > 0
+    record("fault", "SIGKILL of a running job", "lost within 10 s; metrics kept")
 
 
 @pytest.mark.slow
 @requires_fmnist
-def test_killed_supervisor_then_a_new_one_loses_and_repeats_nothing(procs: Procs, store: Store) -> None:
+def test_killed_supervisor_then_a_new_one_loses_and_repeats_nothing(procs: Procs, store: Store, record) -> None:  # noqa: ANN001,E501
     first, *rest = store.create_runs([RunConfig(epochs=2, subset=0.1, batch_size=64, test_subset=0.05),
                                       TINY_CONFIG, TINY_CONFIG.replace(seed=1)])
     old = procs.start_worker()
@@ -294,11 +296,12 @@ def test_killed_supervisor_then_a_new_one_loses_and_repeats_nothing(procs: Procs
     for run_id in [first, *rest]:
         assert epoch_test_points(store, run_id) == {e: 1 for e in range(1, store.get(run_id).epochs + 1)}
     assert store.counts()["completed"] == 3
+    record("fault", "supervisor SIGKILLed mid-run, then restarted", "3 of 3 runs completed once, none lost")
 
 
 @pytest.mark.slow
 @requires_fmnist
-def test_a_failing_job_is_failed_with_its_error(procs: Procs, store: Store) -> None:
+def test_a_failing_job_is_failed_with_its_error(procs: Procs, store: Store, record) -> None:  # noqa: ANN001
     env = procs.env | {"CNNKIT_DATA": str(procs.home.parent / "empty-data")}  # mnist is nowhere to be found
     procs.env = env
     run_id = procs.json("submit", *TINY, "--dataset", "mnist")["run_id"]
@@ -306,6 +309,7 @@ def test_a_failing_job_is_failed_with_its_error(procs: Procs, store: Store) -> N
     run = store.get(run_id)
     assert run.status == "failed" and "mnist" in run.error.lower() and "Traceback" not in run.error
     assert run.error in procs.cli("logs", run_id).stdout
+    record("fault", "job on a missing dataset", "failed with its one-line error")
 
 
 @pytest.mark.slow

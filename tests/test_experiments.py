@@ -183,7 +183,9 @@ def test_clear_win_agrees_with_the_notes(store: Store, no_missing_data):
     assert report.best == "max pooling" and report.baseline == "average pooling" and report.finished
     assert report.current and report.budget_text == "all training images, 4 epochs" == E.describe_budget(
         E.get("pooling"), "quick")
-    assert report.verdict.startswith("max pooling beat average pooling by 10.0 ± ")
+    assert report.verdict.startswith(
+        "max pooling beat average pooling by 10.0 points over 3 seeds (81.0 % vs 71.0 %); the 95 % interval of the "
+        "difference, ")
     assert "over 3 seeds" in report.verdict and "excludes 0" in report.verdict
     assert report.agreement == "agrees" and "agrees with the expected outcome" in report.verdict
     assert avg.mean_train_acc == pytest.approx(0.73) and avg.mean_gap == pytest.approx(0.02)
@@ -197,8 +199,12 @@ def test_a_contradiction_is_said_plainly(store: Store, no_missing_data):
                               "max pooling": [("completed", a, a) for a in (0.70, 0.71, 0.72)]})
     report = E.analyze(store, group)
     assert report.verdict.startswith("average pooling beat max pooling by 10.0")
+    low, high = map(float, re.search(r"interval of the difference, (\S+) to (\S+) points, excludes 0",
+                                     report.verdict).groups())
+    assert 8 <= low <= 10 <= high <= 12, "the interval is the winner's lead, not the level's difference"
     assert report.agreement == "contradicts"
-    assert "contradicts the expected outcome (notes / literature: max pooling beats average pooling)" in report.verdict
+    assert "contradicts the expected outcome (notes / literature: max pooling beats average pooling, but test " \
+           "accuracy -10.0 points" in report.verdict
     assert report.claims[0]["outcome"] == "contradicts"
 
 
@@ -418,3 +424,17 @@ def test_reference_generator_end_to_end(tmp_path: Path):
         assert f"{lv.level}: {100 * lv.mean:.1f} ± {100 * lv.std:.1f} %" in row
     assert supervisor_pid(work) is None, "the generator stops the supervisor it started"
     assert not list((work / "runs").glob("*/checkpoint.pt")), "checkpoints of exported runs are dropped"
+
+
+def test_a_report_says_when_the_preset_changed_since_its_runs(store: Store, no_missing_data, monkeypatch):
+    import dataclasses
+
+    group = E.launch(store, "pooling", seeds=2, start_worker=False)
+    finish_all(store, group, {"average pooling": [("completed", 0.7, 0.7), ("completed", 0.72, 0.72)],
+                              "max pooling": [("completed", 0.8, 0.8), ("completed", 0.82, 0.82)]})
+    assert E.analyze(store, group).current
+    changed = dataclasses.replace(E.get("pooling"), quick=E.Budget({"epochs": 7}))
+    monkeypatch.setattr(E, "get", lambda name: changed if name == "pooling" else E.PRESETS[0])
+    report = E.analyze(store, group)
+    assert not report.current and report.budget_text == "all training images, 4 epochs"  # what ran, from the meta
+    assert "the preset has changed since these runs" in report.to_markdown()

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 from cnnkit.jobs.base import Executor, Exit, Slot
 from cnnkit.jobs.process import is_alive, process_start
@@ -185,6 +186,14 @@ def read_tail(store: Store, run_id: str, size: int = LOG_TAIL_BYTES) -> str:
         return ""
 
 
+def _name_process(name: str) -> None:
+    """Show forked jobs as what they are in ps/top, not as copies of `cnnkit worker` (Linux only)."""
+    try:
+        Path("/proc/self/comm").write_text(name[:15])
+    except OSError:
+        pass
+
+
 def job_main(store: Store, run_id: str, slot: Slot, dataset=None) -> int:  # noqa: ANN001
     """Body of a job process: pin it to its slot, run it, exit 0 whatever the run's outcome."""
     from cnnkit.jobs.runner import execute
@@ -195,6 +204,7 @@ def job_main(store: Store, run_id: str, slot: Slot, dataset=None) -> int:  # noq
 
     if slot.threads:
         torch.set_num_threads(slot.threads)
+    _name_process("cnnkit-job")
     store.set_process(run_id, os.getpid(), process_start(os.getpid()))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())  # SIGTERM = cancel: checkpoint, then end

@@ -181,7 +181,7 @@ def bad_field_config(draw: st.DrawFn) -> Bad:
         return Bad("model", allowed, "config: model", config={"model": value})
     p = FIELD_PARAMS[name]
     if name == "device":  # a string the device pattern refuses, or not a string at all
-        value = draw(bad_scalar_text(p) | bad_value(p))
+        value = draw(bad_scalar_text(p) | bad_value(p) | st.sampled_from(["cpu\n", "auto\n", "cuda:0\n"]))
         allowed = _allowed(p) if isinstance(value, str) else "a string"
         return Bad("device", allowed, "config: device", config={"device": value})
     return Bad(name, _allowed(p), f"config: {name}", config={name: draw(bad_value(p))})

@@ -34,7 +34,7 @@ CATEGORIES = {  # category → the table's row title
     "path": "ids and paths refused",
     "server": "server exposure",
 }
-CLEAN = {"input": "rejected", "import": "refused", "path": "refused"}  # the outcome that counts as handled
+CLEAN = {"input": "rejected", "import": "refused", "path": "refused", "server": "closed"}  # counts as handled
 
 
 @dataclass
@@ -42,19 +42,16 @@ class Ledger:
     entries: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     current: str = ""  # node id of the running test
 
-    def record(self, category: str, what: str, outcome: str, **data: Any) -> None:
+    def record(self, category: str, what: str, outcome: str, **numbers: Any) -> None:
         if category not in CATEGORIES:
             raise ValueError(f"category must be one of {', '.join(CATEGORIES)}, got {category!r}")
         entry = self.entries.setdefault((category, what, outcome), {
-            "category": category, "what": what, "outcome": outcome, "count": 0, "tests": [], "data": {}})
+            "category": category, "what": what, "outcome": outcome, "count": 0, "tests": [], "runs": []})
         entry["count"] += 1
         if self.current and self.current not in entry["tests"]:
             entry["tests"].append(self.current)
-        for key, value in data.items():  # numbers add up over repeats; anything else keeps its last value
-            old = entry["data"].get(key)
-            both_numbers = isinstance(value, (int, float)) and isinstance(old, (int, float))
-            entry["data"][key] = old + value if both_numbers and key in ("points", "lost", "reads") else (
-                max(old, value) if both_numbers else value)
+        if numbers:  # a measured run (writers, points, lost, latency…): each kept as it was
+            entry["runs"].append(numbers)
 
     def of(self, category: str) -> list[dict[str, Any]]:
         return [e for e in self.entries.values() if e["category"] == category]
@@ -65,36 +62,55 @@ class Ledger:
             entries = self.of(category)
             if not entries:
                 continue
-            outcomes = Counter()
+            outcomes: Counter[str] = Counter()
             for e in entries:
                 outcomes[e["outcome"]] += e["count"]
-            row: dict[str, Any] = {"count": sum(outcomes.values()), "outcomes": dict(outcomes.most_common())}
-            if category in CLEAN:
-                row["handled"] = outcomes[CLEAN[category]]
+            clean = CLEAN.get(category)
+            handled = outcomes[clean] if clean else sum(n for o, n in outcomes.items() if not o.startswith("NOT "))
+            row: dict[str, Any] = {"count": sum(outcomes.values()), "handled": handled,
+                                   "outcomes": dict(outcomes.most_common())}
+            if category == "fault":
+                row["faults"] = _grouped(entries)
             if category == "concurrency":
-                row["runs"] = [{"what": e["what"], "outcome": e["outcome"], **e["data"]} for e in entries]
+                row["runs"] = [{"what": e["what"], "outcome": e["outcome"], **run}
+                               for e in entries for run in e["runs"]]
+                row["lost"] = sum(r.get("lost", 0) for r in row["runs"])
             out[category] = row
         return out
 
     def table(self) -> list[str]:
         lines = []
         for category, row in self.summary().items():
-            title = CATEGORIES[category]
+            title = f"{CATEGORIES[category]:<22}"
             if category == "concurrency":
                 for run in row["runs"]:
-                    extras = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}"
-                                       for k, v in run.items() if k not in ("what", "outcome"))
-                    lines.append(f"{title:<22} {run['what']}: {run['outcome']} ({extras})")
+                    load = (f"{run['writers']} writers × {run['points']} points, {run['lost']} lost"
+                            if "writers" in run else run["outcome"])
+                    extras = ", ".join(f"{k} {v}" for k, v in run.items()
+                                       if k not in ("what", "outcome", "writers", "points", "lost"))
+                    lines.append(f"{title} {load}  ({run['what']}{'; ' + extras if extras else ''})")
+                continue
+            if category == "fault":
+                lines.append(f"{title} {row['count']} injected, {row['handled']} handled")
+                lines += [f"{'':<22}   {what}{f' ×{n}' if n > 1 else ''}: {outcome}"
+                          for what, outcome, n in row["faults"]]
                 continue
             outcomes = ", ".join(f"{n} {o}" for o, n in row["outcomes"].items())
-            head = f"{row['count']} tried, {row['handled']} {CLEAN[category]} cleanly" if category in CLEAN \
-                else f"{row['count']}"
-            lines.append(f"{title:<22} {head}  [{outcomes}]")
+            lines.append(f"{title} {row['count']} tried, {row['handled']} {CLEAN[category]} cleanly  [{outcomes}]")
         return lines
 
     def to_json(self) -> dict[str, Any]:
         return {"generated_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "summary": self.summary(),
                 "entries": sorted(self.entries.values(), key=lambda e: (e["category"], e["what"], e["outcome"]))}
+
+
+def _grouped(entries: list[dict[str, Any]]) -> list[tuple[str, str, int]]:
+    """(what, outcome, count) with "kind: detail" entries of one outcome folded into one line."""
+    groups: dict[tuple[str, str], int] = {}
+    for e in entries:
+        key = (e["what"].split(": ")[0], e["outcome"])
+        groups[key] = groups.get(key, 0) + e["count"]
+    return [(what, outcome, n) for (what, outcome), n in groups.items()]
 
 
 _KEY = pytest.StashKey[Ledger]()

@@ -12,9 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[2]
 INJECT = Path(__file__).resolve().parent / "inject"
+
+
+def examples(n: int) -> settings:
+    """``n`` examples, no deadline (a shape check takes a while), no example database (a clean run each time)."""
+    return settings(max_examples=n, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def cli_in_process(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
