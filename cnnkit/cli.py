@@ -552,10 +552,11 @@ def _add_experiment_commands(sub: argparse._SubParsersAction) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m cnnkit", description="Compare the classic convolutional networks.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
 
     def command(name: str, func: Callable[[argparse.Namespace], int], help: str, store: bool = True):  # noqa: ANN202
-        p = sub.add_parser(name, help=help, description=help)
+        internal = help == argparse.SUPPRESS  # `job`: run by the supervisor, not listed
+        p = sub.add_parser(name) if internal else sub.add_parser(name, help=help, description=help)
         p.set_defaults(func=func)
         if store:
             p.add_argument("--store", metavar="PATH", help="run store folder (default: $CNNKIT_HOME or results/)")

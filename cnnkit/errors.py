@@ -10,7 +10,8 @@ class ConfigError(CnnkitError, ValueError):
 
     def __init__(self, field: str, message: str):
         self.field = field
-        super().__init__(f"{field}: {message}")
+        shown = field if str(field).isprintable() else repr(field)  # a name from a user must not break the line
+        super().__init__(f"{shown}: {message}")
 
 
 class DataError(CnnkitError):

@@ -221,18 +221,29 @@ def bad_knob(draw: st.DrawFn) -> Bad:
 
 
 key_text = st.text("abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=14)
+# Any name a user could type or a JSON file could hold: control characters, quotes, spaces, other scripts.
+# (Not "=": it ends a --set key; no surrounding blanks: the command line strips them; neither NUL nor lone
+# surrogates, which no command line can carry.)
+odd_key = (st.sampled_from(["a\nb", "tab\there", "x\ry", "bell\x07"])
+           | st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00="), min_size=1, max_size=10)
+           ).filter(lambda k: k == k.strip() and not k.startswith("-"))
+
+
+def shown(name: str) -> str:
+    """How a message names a field: as it is, or quoted when it holds characters that would break the line."""
+    return name if name.isprintable() else repr(name)
 
 
 @st.composite
 def unknown_key(draw: st.DrawFn) -> Bad:
     """A field or option that does not exist."""
     model = draw(st.sampled_from(MODELS))
-    key = draw(key_text.filter(lambda k: k not in FIELD_NAMES and k not in registry.get(model).knobs))
+    key = draw((key_text | odd_key).filter(lambda k: k not in FIELD_NAMES and k not in registry.get(model).knobs))
     where = draw(st.sampled_from(["field", "option"]))
     config = {"model": model, key: 1} if where == "field" else {"model": model, "model_options": {key: 1}}
-    field_ = key if where == "field" else f"model_options.{key}"
+    field_ = shown(key if where == "field" else f"model_options.{key}")
     allowed = "allowed: " + ("model" if where == "field" else (", ".join(registry.get(model).knobs) or "none"))
-    return Bad(field_, allowed, f"unknown {where}", config=config, cli_field=key,
+    return Bad(field_, allowed, f"unknown {where}", config=config, cli_field=shown(key),
                flags=(f"--model={model}", f"--set={key}=1"), extra={"cli_allowed": "allowed: model"})
 
 

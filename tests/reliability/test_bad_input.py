@@ -27,7 +27,15 @@ from invalid_inputs import (
     harmless_flags,
     impossible_architecture,
 )
-from reliability_support import ROOT, cli_in_process, examples, message_problem, refusal_problem
+from reliability_support import (
+    ROOT,
+    Groups,
+    cli_in_process,
+    examples,
+    groups,  # noqa: F401 - a fixture
+    message_problem,
+    refusal_problem,
+)
 
 from cnnkit.config import FIELD_PARAMS, RunConfig
 from cnnkit.errors import ConfigError
@@ -217,7 +225,7 @@ def test_cli_refuses_impossible_architectures(capsys: pytest.CaptureFixture[str]
 # ---- the command line, in real processes -----------------------------------------------------------
 
 @pytest.mark.slow
-def test_invalid_flags_in_real_subprocesses(cli_env: dict[str, str], record) -> None:  # noqa: ANN001
+def test_invalid_flags_in_real_subprocesses(cli_env: dict[str, str], groups: Groups, record) -> None:  # noqa: ANN001, F811
     """A sample of the same cases through `python -m cnnkit`, six processes at once."""
     cases = st.lists(st.one_of(
         st.tuples(st.sampled_from(["train", "submit"]), st.one_of(bad_flag_sets(), impossible_architecture())),
@@ -227,9 +235,9 @@ def test_invalid_flags_in_real_subprocesses(cli_env: dict[str, str], record) -> 
     @settings(max_examples=1, deadline=None, database=None)
     @given(cases=cases)
     def check(cases: list[tuple[str, Bad]]) -> None:
-        procs = [(command, bad, subprocess.Popen([sys.executable, "-m", "cnnkit", command, *bad.flags], cwd=ROOT,
-                                                 env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                                 text=True)) for command, bad in cases]
+        procs = [(command, bad, groups.start([sys.executable, "-m", "cnnkit", command, *bad.flags], cwd=ROOT,
+                                             env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+                 for command, bad in cases]
         problems = []
         for command, bad, proc in procs:
             out, err = proc.communicate(timeout=240)

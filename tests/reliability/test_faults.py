@@ -109,17 +109,17 @@ WRITES = {  # what → argv after `python -m cnnkit` ({done}: a completed run, {
 
 @pytest.mark.slow
 @pytest.mark.parametrize("what", ["database", "folder"])
-def test_read_only_store_every_writing_command_is_one_clear_line(store: Store, cli_env: dict[str, str],
-                                                                 what: str, record) -> None:  # noqa: ANN001
+def test_read_only_store_every_writing_command_is_one_clear_line(store: Store, cli_env: dict[str, str], what: str,
+                                                                 groups: Groups, record) -> None:  # noqa: ANN001, F811
     prefix = _unprivileged()
     ids = {"done": finished_run(store), "queued": store.create_run(RunConfig(epochs=1), name="waiting")}
     before = snapshot(store)
     store.close()
     _read_only(store.home if what == "folder" else store.db_path)
     try:
-        procs = {name: subprocess.Popen([*prefix, sys.executable, "-m", "cnnkit", *(a.format(**ids) for a in argv),
-                                         "--store", str(store.home)], cwd=ROOT, env=cli_env, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True) for name, argv in WRITES.items()}
+        procs = {name: groups.start([*prefix, sys.executable, "-m", "cnnkit", *(a.format(**ids) for a in argv),
+                                     "--store", str(store.home)], cwd=ROOT, env=cli_env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True) for name, argv in WRITES.items()}
         results = [(name, *p.communicate(timeout=240), p.returncode) for name, p in procs.items()]
         listing = subprocess.run([*prefix, sys.executable, "-m", "cnnkit", "runs", "--json", "--store",
                                   str(store.home)], cwd=ROOT, env=cli_env, capture_output=True, text=True, timeout=120)
@@ -225,7 +225,7 @@ def test_truncated_dataset_files_fail_the_cli_and_the_job_naming_the_file(procs:
                               (store.get(run_id).error, "test_batch", "job on a truncated CIFAR-10 batch")):
         assert error and "\n" not in error and "Traceback" not in error, error
         assert name in error and "corrupt or truncated" in error and "fetch" in error, error
-        record("fault", what, "failed, naming the file and what to do")
+        record("fault", what, "refused or failed, naming the file and what to do")
     assert store.get(run_id).status == "failed"
 
 
