@@ -634,11 +634,6 @@ class Store:
                        " VALUES (?, ?, ?, ?, ?, ?, ?)", [(run_id, *m) for m in metrics])
         return run_id
 
-    def ensure_group(self, group_id: str, kind: str, name: str, meta: dict[str, Any]) -> None:
-        with self._tx() as tx:
-            tx.execute("INSERT OR IGNORE INTO groups (id, kind, name, created_at, meta) VALUES (?, ?, ?, ?, ?)",
-                       (group_id, kind, name, time.time(), json.dumps(meta)))
-
     def integrity_check(self) -> str:
         return self._read("PRAGMA integrity_check")[0][0]
 

@@ -6,16 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import FMNIST
 
-ROOT = Path(__file__).resolve().parent.parent
-os.environ.setdefault("CNNKIT_OFFLINE", "1")  # no test may wait on a download
-
-from cnnkit import data  # noqa: E402
-from cnnkit.store import Store  # noqa: E402
-
-FMNIST = data.is_available("fashion-mnist")
-requires_fmnist = pytest.mark.skipif(not FMNIST, reason="Fashion-MNIST is not installed (apt-get install "
-                                                        "dataset-fashion-mnist)")
+from cnnkit import data
+from cnnkit.store import Store
 
 
 @pytest.fixture

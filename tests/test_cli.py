@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, requires_fmnist
+from support import ROOT, requires_fmnist
 
 from cnnkit.models import names
 

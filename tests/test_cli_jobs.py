@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FMNIST, requires_fmnist
+from support import FMNIST, requires_fmnist
 
 from cnnkit.config import RunConfig
 from cnnkit.jobs.process import is_alive, supervisor_pid

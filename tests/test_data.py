@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import requires_fmnist
+from support import requires_fmnist
 
 from cnnkit import data
 from cnnkit.errors import ConfigError, DataError

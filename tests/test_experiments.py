@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, requires_fmnist
+from support import ROOT, requires_fmnist
 
 from cnnkit import experiments as E
 from cnnkit.bundle import export_bundle, import_bundle

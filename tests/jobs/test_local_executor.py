@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from conftest import requires_fmnist
+from support import requires_fmnist
 
 from cnnkit.config import RunConfig
 from cnnkit.jobs.base import Exit, Slot

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import requires_fmnist
+from support import requires_fmnist
 
 from cnnkit.config import RunConfig
 from cnnkit.jobs.ray_executor import Mailbox, RayExecutor

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import requires_fmnist
+from support import requires_fmnist
 
 from cnnkit.config import RunConfig
 from cnnkit.engine import CHECKPOINT_NAME

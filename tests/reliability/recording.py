@@ -2,9 +2,7 @@
 something ends with a table and writes the same numbers to ``artifacts/reliability.json``.
 
 Registered from tests/conftest.py (``pytest_plugins``), so the ``record`` fixture reaches every test
-that exercises a fault, not only those under tests/reliability. (tests/reliability has no conftest.py
-of its own on purpose: a second non-package ``conftest`` collected before test_cli.py & co. would
-shadow the ``from conftest import …`` those modules do.)
+that exercises a fault, not only those under tests/reliability.
 
     def test_something(record):
         ...

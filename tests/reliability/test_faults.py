@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import requires_fmnist
 from reliability_support import (
     ROOT,
     Groups,
@@ -29,6 +28,7 @@ from reliability_support import (
     refusal_problem,
     wait_for,
 )
+from support import requires_fmnist
 from test_cli_jobs import (
     TINY,
     Procs,
