@@ -7,7 +7,6 @@ products only, the convention of the papers and of torchinfo.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -213,11 +212,3 @@ def _split(layers: list[Layer]) -> dict[str, dict[str, float]]:
         split[kind] = {"params": params, "macs": macs,
                        "params_share": params / total_params, "macs_share": macs / total_macs}
     return split
-
-
-def format_count(n: float) -> str:
-    """1234 → '1.23 k', 61706 → '61.7 k', 46764746 → '46.8 M'."""
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(n) >= scale:
-            return f"{n / scale:.3g} {unit}"
-    return f"{n:g}" if not math.isnan(n) else "nan"

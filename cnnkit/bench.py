@@ -25,7 +25,7 @@ from torch import nn
 
 from cnnkit import data
 from cnnkit.config import RunConfig
-from cnnkit.engine import build_for, fit, resolve_device
+from cnnkit.engine import Reporter, build_for, fit, resolve_device
 
 
 @dataclass(frozen=True)
@@ -146,10 +146,14 @@ def compare_loops(case: Case, images: int, device: str, repeats: int, dataset: d
 
 # ---- time to accuracy -----------------------------------------------------------------------------
 
-def time_to_accuracy(device: str, dataset: data.Data, target: float = 0.89, max_epochs: int = 30) -> dict[str, Any]:
-    """Wall seconds (training + evaluation) until ReLU/max-pool LeNet reaches ``target`` test accuracy."""
-    config = RunConfig(model="lenet", model_options={"activation": "relu", "pool": "max"}, epochs=max_epochs,
-                       batch_size=128, optimizer="sgd-momentum", lr=0.05, schedule="cosine", init="kaiming",
+def time_to_accuracy(device: str, dataset: data.Data, target: float = 0.89, epochs: int = 12) -> dict[str, Any]:
+    """Wall seconds (training + evaluation) until ReLU/max-pool LeNet reaches ``target`` test accuracy.
+
+    The recipe (Adam 3e-3, batch 256, cosine over ``epochs``, normalised input, Kaiming) was the faster
+    of the two we tried; SGD with momentum 0.05 needed 8 epochs instead of 5–6.
+    """
+    config = RunConfig(model="lenet", model_options={"activation": "relu", "pool": "max"}, epochs=epochs,
+                       batch_size=256, optimizer="adam", lr=0.003, schedule="cosine", init="kaiming",
                        normalize=True, device=device, reports_per_epoch=1)
     start = time.perf_counter()
     reached: dict[str, Any] = {}
@@ -157,10 +161,7 @@ def time_to_accuracy(device: str, dataset: data.Data, target: float = 0.89, max_
     def stop() -> bool:
         return bool(reached)
 
-    class Watch:
-        def start(self, info: dict) -> None: ...
-        def first_step(self) -> None: ...
-
+    class Watch(Reporter):
         def log(self, points: list) -> None:  # noqa: ANN001
             for p in points:
                 if p.split == "test" and p.name == "acc" and p.value >= target and not reached:
@@ -332,6 +333,9 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def main(models: list[str] | None, device: str, short: bool, repeats: int, as_json: bool) -> int:
+    import warnings
+
+    warnings.filterwarnings("ignore", message="This DataLoader will create")  # d2l's 4 workers on 2 cores: we know
     log = (lambda msg: print(msg, file=sys.stderr, flush=True))
     report = run(models, device, short, repeats, log)
     print(format_report(report))

@@ -122,7 +122,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from cnnkit.config import param_for
     from cnnkit.models import registry
     from cnnkit.params import Param
-    from cnnkit.table import format_table
+    from cnnkit.table import format_count, format_table
 
     spec = registry.get(args.model)
     size = Param("input_size", "int", None, low=1, high=1024, optional=True).parse(args.input_size or "none")
@@ -161,7 +161,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         print(format_table(rows, ["layer", "type", "output", "params", "share", "MACs"], "llrrrr"))
         split = result.split
         print(f"\n{args.model}: input {'×'.join(map(str, result.input_shape))}, {result.total_params:,} parameters, "
-              f"{anatomy.format_count(result.macs)} MACs")
+              f"{format_count(result.macs)} MACs")
         fc, conv = split["fc"], split["conv"]
         print(f"FC layers hold {100 * fc['params_share']:.1f}% of the parameters and {100 * fc['macs_share']:.1f}% "
               f"of the MACs; conv layers {100 * conv['params_share']:.1f}% and {100 * conv['macs_share']:.1f}%")
@@ -397,7 +397,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 # ---- experiments: `experiment list|run|report|reference` ---------------------------------------
-# The what-if presets of cnnkit/experiments.py. This section and the one call in build_parser are
+# The what-if presets of cnnkit/experiments/. This section and the one call in build_parser are
 # all the experiment commands add to this file.
 
 def _experiment_args(args: argparse.Namespace):  # noqa: ANN202

@@ -1,6 +1,7 @@
 """Plain-text tables for the terminal."""
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,3 +24,11 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+def format_count(n: float) -> str:
+    """1234 → '1.23 k', 61706 → '61.7 k', 46764746 → '46.8 M'."""
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n:g}" if not math.isnan(n) else "nan"

@@ -7,10 +7,11 @@ import torchvision
 from torch import nn
 
 from cnnkit import anatomy
-from cnnkit.anatomy import CollapseError, describe, format_count, min_input_size, output_shape, summarize
+from cnnkit.anatomy import CollapseError, describe, min_input_size, output_shape, summarize
 from cnnkit.config import RunConfig
 from cnnkit.errors import ConfigError
 from cnnkit.models import build_model, get
+from cnnkit.table import format_count
 
 
 def conv_macs(out_c: int, side: int, in_c: int, k: int) -> int:

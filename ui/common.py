@@ -13,6 +13,7 @@ import streamlit as st
 from cnnkit.errors import CnnkitError
 from cnnkit.estimate import format_seconds
 from cnnkit.store import Store, default_home
+from cnnkit.table import format_count
 
 NO_SUPERVISOR_ENV = "CNNKIT_NO_SUPERVISOR"
 DEBUG_ENV = "CNNKIT_DEBUG"
@@ -145,10 +146,7 @@ def fmt_count(n: float | None) -> str:
     """61706 → '61.7 k', 46764746 → '46.8 M'; '–' for missing."""
     if n is None or (isinstance(n, float) and math.isnan(n)):
         return "–"
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(n) >= scale:
-            return f"{n / scale:.3g} {unit}"
-    return f"{n:g}"
+    return format_count(n)
 
 
 def fmt_acc(x: float | None) -> str:

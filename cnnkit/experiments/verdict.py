@@ -1,0 +1,481 @@
+"""The analysis of an experiment: per-level results, the verdict, and the claims judged against them."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cnnkit import stats
+from cnnkit.config import RunConfig
+from cnnkit.errors import ConfigError
+from cnnkit.experiments.catalogue import ALL_BUDGETS, Claim, Preset, _jsonable, _pct, describe_budget, get, level_config
+from cnnkit.experiments.launch import GROUP_KIND, NAME_SEP
+
+CHANCE_MARGIN = 0.05  # a final test accuracy below chance + this means the run did not learn
+
+
+@dataclass
+class _Run:
+    """One run as the analysis needs it, whether it comes from a store or from a bundle."""
+
+    id: str
+    origin: str | None
+    name: str
+    status: str
+    config: dict[str, Any]
+    summary: dict[str, Any]
+    error: str | None
+    started_at: float | None
+    finished_at: float | None
+    device: str | None
+    final: dict[str, float]
+
+
+@dataclass
+class LevelResult:
+    level: str
+    is_baseline: bool
+    n: int  # runs counted: completed + diverged (at chance)
+    mean: float | None  # final test accuracy
+    std: float | None
+    values: list[float]
+    n_runs: int
+    n_completed: int
+    n_diverged: int
+    n_chance: int  # completed runs that stayed at chance level
+    n_failed: int  # failed, cancelled, lost, oom
+    n_active: int  # queued or running
+    mean_test_loss: float | None
+    mean_train_loss: float | None
+    mean_train_acc: float | None
+    mean_gap: float | None  # train acc − test acc
+    gaps: list[float]
+    mean_seconds: float | None  # training seconds per run (the engine's epoch times)
+    mean_wall_seconds: float | None  # claim → finish per run
+    images_per_sec: float | None
+    params: int | None
+    macs: int | None
+    diff: float | None = None  # mean − baseline mean (accuracy, not points)
+    ci_low: float | None = None
+    ci_high: float | None = None
+    excludes_zero: bool = False
+    run_ids: list[str] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+@dataclass
+class ExperimentReport:
+    preset: str
+    title: str
+    question: str
+    factor: str
+    lines: list[int]
+    budget: str
+    budget_text: str
+    seeds: int
+    group: str
+    source: str  # "store <path>" or "bundle <file name>"
+    levels: list[LevelResult]
+    baseline: str
+    best: str | None
+    verdict: str
+    agreement: str  # agrees, partly agrees, contradicts, inconclusive, not enough seeds, no claim
+    claims: list[dict[str, Any]]
+    expected: str
+    note: str
+    counts: dict[str, int]
+    finished: bool
+    created: str | None
+    wall_seconds: float | None
+    host: dict[str, Any]
+    devices: list[str]
+    command: str | None = None
+    current: bool = True  # the runs' configs are what the catalogue's preset builds today
+    metric: str = "final test accuracy"
+
+    def level(self, label: str) -> LevelResult:
+        for level in self.levels:
+            if level.level == label:
+                return level
+        raise KeyError(label)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: v for k, v in asdict(self).items() if k != "levels"}
+        out["levels"] = [lv.to_dict() for lv in self.levels]
+        return _jsonable(out)
+
+    def to_markdown(self, heading: bool = True) -> str:
+        lines = []
+        if heading:
+            lines += [f"### {self.title} (`{self.preset}`)", "", f"*{self.question}*", ""]
+            lines += [self.note, ""] if self.note else []
+        lines += ["| level | test acc (mean ± std) | n | Δ vs baseline, points (95 % CI) | train acc | test loss "
+                  "| s/run | runs |", "|---|---|---|---|---|---|---|---|"]
+        for lv in self.levels:
+            lines.append("| " + " | ".join([
+                lv.level + (" (baseline)" if lv.is_baseline else ""),
+                _mean_std(lv.mean, lv.std),
+                str(lv.n),
+                "—" if lv.is_baseline else _diff_text(lv),
+                _pct(lv.mean_train_acc, 1),
+                "—" if lv.mean_test_loss is None else f"{lv.mean_test_loss:.3f}",
+                "—" if lv.mean_seconds is None else f"{lv.mean_seconds:.1f}",
+                _status_text(lv.statuses),
+            ]) + " |")
+        lines += ["", f"**Verdict.** {self.verdict}", "",
+                  f"**Expected.** {self.expected} → **{self.agreement}**."]
+        for claim in self.claims:
+            lines.append(f"- {claim['text']}: {claim['outcome']} ({claim['detail']})")
+        lines += ["", f"Budget: {self.budget} ({self.budget_text}); {self.seeds} seeds; group `{self.group}`."]
+        if not self.current:
+            lines.append("Note: the preset has changed since these runs; rerun it for today's settings.")
+        return "\n".join(lines)
+
+
+def analyze(store, group_id: str) -> ExperimentReport:  # noqa: ANN001
+    """The report of an experiment group in ``store`` (finished or not)."""
+    from cnnkit.errors import StoreError
+
+    group = store.group(group_id)
+    if group is None:
+        raise StoreError(f"no experiment group {group_id} in {store.home}")
+    if group["kind"] != GROUP_KIND:
+        raise ConfigError("group", f"{group_id} is a {group['kind']} group, not an experiment")
+    runs = []
+    for run in store.list_runs(group=group_id):
+        final = dict(run.summary.get("final") or {})
+        if "test_acc" not in final and run.status == "completed":
+            rows = store.epoch_rows(run.id)
+            final = {k: rows[-1][k] for k in ("train_loss", "train_acc", "test_loss", "test_acc")} if rows else {}
+        origin = (run.summary.get("origin") or {}).get("id")
+        runs.append(_Run(run.id, origin, run.name, run.status, run.config, run.summary, run.error, run.started_at,
+                         run.finished_at, run.device, final))
+    return _report(group, runs, f"store {store.home}")
+
+
+def analyze_bundle(path: Path | str) -> ExperimentReport:
+    """The report of the experiment in a bundle zip, read and validated without importing it."""
+    from cnnkit.bundle import BundleError, read_bundle
+
+    bundle = read_bundle(path)
+    groups = [g for g in bundle.groups if g["kind"] == GROUP_KIND]
+    if not groups:
+        raise BundleError(f"{Path(path).name} holds no experiment group")
+    group = groups[0]
+    runs = []
+    for run in bundle.runs:
+        if run["group"] != group["id"]:
+            continue
+        final = dict(run["summary"].get("final") or {})
+        if "test_acc" not in final and run["status"] == "completed":
+            final = _final_from_points(run["metrics"])
+        runs.append(_Run(run["id"], (run["summary"].get("origin") or {}).get("id"), run["name"], run["status"],
+                         run["config"], run["summary"], run["error"], run["started_at"], run["finished_at"],
+                         run["device"], final))
+    return _report(group, runs, f"bundle {Path(path).name}")
+
+
+def _final_from_points(points: list[list]) -> dict[str, float]:
+    """The last whole-epoch value of each train/test loss/acc from [step, epoch, split, name, value, wall]."""
+    last: dict[str, tuple[float, float]] = {}
+    for _step, epoch, split, name, value, _wall in points:
+        if float(epoch).is_integer() and name in ("loss", "acc"):
+            key = f"{split}_{name}"
+            if key not in last or epoch >= last[key][0]:
+                last[key] = (epoch, value)
+    return {k: v for k, (_, v) in last.items()}
+
+
+def _report(group: dict[str, Any], runs: list[_Run], source: str) -> ExperimentReport:
+    meta = group.get("meta", {})
+    name = meta.get("preset", "")
+    try:
+        preset: Preset | None = get(name)
+    except ConfigError:
+        preset = None  # a preset renamed or removed since: the meta still tells the levels
+    labels = list(meta.get("levels") or (preset.labels if preset else []))
+    baseline = meta.get("baseline") or (preset.baseline if preset else (labels[0] if labels else ""))
+    by_level: dict[str, list[_Run]] = {label: [] for label in labels}
+    unassigned = []
+    for run in runs:
+        label = _level_of(run, meta)
+        if label is None:
+            unassigned.append(run)
+            continue
+        by_level.setdefault(label, []).append(run)
+    chance = 1 / _num_classes(runs)
+    levels = [_level_result(label, rs, chance, label == baseline,
+                            dict(preset.level(label).changes) if preset and label in preset.labels else {})
+              for label, rs in by_level.items()]
+    base = next((lv for lv in levels if lv.is_baseline), None)
+    for lv in levels:
+        if base is not None and not lv.is_baseline and lv.values and base.values:
+            d = stats.bootstrap_diff(lv.values, base.values)
+            lv.diff, lv.ci_low, lv.ci_high, lv.excludes_zero = d.diff, d.low, d.high, d.excludes_zero
+    ranked = [lv for lv in levels if lv.mean is not None]
+    best = max(ranked, key=lambda lv: lv.mean).level if ranked else None
+    claims = [_judge(c, {lv.level: lv for lv in levels}, chance) for c in (preset.claims if preset else ())]
+    agreement = _agreement(levels, claims, has_claims=bool(preset and preset.claims))
+    verdict = _verdict(levels, base, chance, unassigned)
+    if agreement == "contradicts":
+        bad = [f"{c['text']}, but {c['detail']}" for c in claims if c["outcome"] == "contradicts"]
+        verdict += f" This contradicts the expected outcome (notes / literature: {'; '.join(bad)})."
+    elif agreement in ("agrees", "partly agrees"):
+        good = [f"{c['text']}: {c['detail']}" for c in claims if c["outcome"] == "agrees"]
+        verdict += f" This {agreement.replace('agrees', 'agrees with')} the expected outcome ({'; '.join(good)})."
+    elif agreement == "inconclusive":
+        verdict += (" This neither confirms nor contradicts the expected outcome ("
+                    + "; ".join(c["text"] for c in claims) + ") at this budget.")
+    counts: dict[str, int] = {}
+    for run in runs:
+        counts[run.status] = counts.get(run.status, 0) + 1
+    budget = meta.get("budget", "?")
+    current = preset is not None and budget in ALL_BUDGETS and _runs_match(preset, budget, by_level)
+    budget_text = describe_budget(preset, budget) if current else meta.get("budget_text", "")
+    starts = [r.started_at for r in runs if r.started_at]
+    ends = [r.finished_at for r in runs if r.finished_at]
+    active = sum(counts.get(s, 0) for s in ("queued", "running"))
+    return ExperimentReport(
+        preset=name, title=meta.get("title") or (preset.title if preset else name),
+        question=meta.get("question") or (preset.question if preset else ""),
+        factor=meta.get("factor") or (preset.factor if preset else ""),
+        lines=list(meta.get("lines") or (preset.lines if preset else [])),
+        budget=budget, budget_text=budget_text, seeds=int(meta.get("seeds", 0)), current=current,
+        group=group.get("id", ""), source=source, levels=levels, baseline=baseline, best=best, verdict=verdict,
+        agreement=agreement, claims=claims, expected=preset.expected if preset else "",
+        note=preset.note if preset else "", counts=counts, finished=active == 0,
+        created=meta.get("created"),
+        wall_seconds=(max(ends) - min(starts)) if starts and ends and active == 0 else None,
+        host=meta.get("host", {}), devices=sorted({r.device for r in runs if r.device}),
+        command=meta.get("command"),
+    )
+
+
+def _runs_match(preset: Preset, budget: str, by_level: dict[str, list[_Run]]) -> bool:
+    """Whether every run's config is what ``preset`` builds for its level today (seed aside)."""
+    for label, runs in by_level.items():
+        if label not in preset.labels:
+            return False
+        try:
+            expected = level_config(preset, label, budget).to_dict()
+        except ConfigError:
+            return False
+        for run in runs:
+            try:  # through RunConfig, so that a field added since (with its default) is no change
+                config = RunConfig.from_dict({**run.config, "seed": 0}).to_dict()
+            except (ConfigError, TypeError):
+                return False
+            if config != expected:
+                return False
+    return True
+
+
+def _level_of(run: _Run, meta: dict[str, Any]) -> str | None:
+    """The level of a run: from the group's meta by id (or by the id it had before an import), else
+    from its name "<preset> · <level> · seed <n>"."""
+    mapping = meta.get("runs", {})
+    for key in (run.id, run.origin):
+        if key and key in mapping:
+            return mapping[key]
+    parts = run.name.split(NAME_SEP)
+    if len(parts) == 3 and parts[0] == meta.get("preset"):
+        return parts[1]
+    return None
+
+
+def _num_classes(runs: list[_Run]) -> int:
+    from cnnkit.data import DATASETS
+
+    for run in runs:
+        spec = DATASETS.get(run.config.get("dataset", ""))
+        if spec:
+            return spec.num_classes
+    return 10
+
+
+def _level_result(label: str, runs: list[_Run], chance: float, is_baseline: bool,
+                  changes: dict[str, Any]) -> LevelResult:
+    completed = [r for r in runs if r.status == "completed" and "test_acc" in r.final]
+    diverged = [r for r in runs if r.status == "diverged"]
+    active = [r for r in runs if r.status in ("queued", "running")]
+    failed = [r for r in runs if r not in completed and r not in diverged and r not in active]
+    values = [float(r.final["test_acc"]) for r in completed] + [chance] * len(diverged)
+    summary = stats.summarize(values)
+    # A run that never learned says nothing about overfitting: its gap is left out.
+    learned = [r for r in completed if r.final["test_acc"] >= chance + CHANCE_MARGIN and "train_acc" in r.final]
+    gaps = [float(r.final["train_acc"]) - float(r.final["test_acc"]) for r in learned]
+    statuses: dict[str, int] = {}
+    for r in runs:
+        statuses[r.status] = statuses.get(r.status, 0) + 1
+    walls = [r.finished_at - r.started_at for r in completed if r.finished_at and r.started_at]
+    errors = [f"{r.id} {r.status}: {(r.error or 'no error recorded').strip().splitlines()[0][:200]}"
+              for r in failed + diverged]
+    return LevelResult(
+        level=label, is_baseline=is_baseline, n=summary.n, mean=summary.mean, std=summary.std, values=values,
+        n_runs=len(runs), n_completed=len(completed), n_diverged=len(diverged),
+        n_chance=sum(1 for r in completed if r.final["test_acc"] < chance + CHANCE_MARGIN),
+        n_failed=len(failed), n_active=len(active),
+        mean_test_loss=stats.mean_or_none([r.final.get("test_loss") for r in completed]),
+        mean_train_loss=stats.mean_or_none([r.final.get("train_loss") for r in completed]),
+        mean_train_acc=stats.mean_or_none([r.final.get("train_acc") for r in completed]),
+        mean_gap=stats.mean_or_none(gaps), gaps=gaps,
+        mean_seconds=stats.mean_or_none([r.summary.get("train_seconds") for r in completed]),
+        mean_wall_seconds=stats.mean_or_none(walls),
+        images_per_sec=stats.mean_or_none([r.summary.get("images_per_sec") for r in completed]),
+        params=next((r.summary["params"] for r in runs if r.summary.get("params")), None),
+        macs=next((r.summary["macs"] for r in runs if r.summary.get("macs")), None),
+        run_ids=[r.id for r in runs], statuses=statuses, errors=errors, changes=_jsonable(changes),
+    )
+
+
+# ---- verdicts ------------------------------------------------------------------------------------
+
+def _verdict(levels: list[LevelResult], base: LevelResult | None, chance: float, unassigned: list[_Run]) -> str:
+    parts = []
+    active = sum(lv.n_active for lv in levels)
+    short = [lv for lv in levels if lv.n < 2]
+    if not levels:
+        return "No runs found for this experiment."
+    if short:
+        parts.append("Not enough seeds: " + "; ".join(
+            f"{lv.level} has {lv.n} counted run{'' if lv.n == 1 else 's'}" for lv in short)
+            + " (at least 2 per level are needed for an interval).")
+        ranked = [lv for lv in levels if lv.mean is not None]
+        if ranked:
+            parts.append("So far: " + ", ".join(f"{lv.level} {_pct(lv.mean, 1)}" for lv in ranked) + ".")
+    elif base is None:
+        parts.append("The baseline level has no runs; no comparison is possible.")
+    else:
+        parts.append(_comparison_sentence(levels, base))
+    for lv in levels:
+        if lv.n_diverged:
+            parts.append(f"{lv.level} diverged (non-finite loss) in {lv.n_diverged} of {lv.n_runs} runs; "
+                         f"they count at chance ({_pct(chance, 0)}).")
+        if lv.n_chance:
+            parts.append(f"{lv.level} stayed at chance level in {lv.n_chance} of {lv.n_runs} runs: it did not learn "
+                         "in this budget.")
+    failed = [e for lv in levels for e in lv.errors if " diverged:" not in e]
+    if failed:
+        parts.append(f"{len(failed)} run{'s' if len(failed) > 1 else ''} did not finish and "
+                     f"{'are' if len(failed) > 1 else 'is'} not counted (first: {failed[0]}).")
+    if unassigned:
+        parts.append(f"{len(unassigned)} run(s) of the group belong to no level and are ignored.")
+    text = " ".join(parts)
+    if active:
+        text = f"Preliminary ({active} run{'s' if active > 1 else ''} not finished yet): " + text
+    return text
+
+
+def _comparison_sentence(levels: list[LevelResult], base: LevelResult) -> str:
+    others = [lv for lv in levels if not lv.is_baseline]
+    if len(others) == 1:
+        other = others[0]
+        seeds = _seeds_text(other, base)
+        if other.excludes_zero:
+            win, lose = (other, base) if other.diff > 0 else (base, other)
+            sign = 1 if win is other else -1  # the interval of win − lose
+            low, high = sorted((100 * sign * other.ci_low, 100 * sign * other.ci_high))
+            return (f"{win.level} beat {lose.level} by {100 * abs(other.diff):.1f} points over {seeds} "
+                    f"({_pct(win.mean, 1)} vs {_pct(lose.mean, 1)}); the 95 % interval of the difference, "
+                    f"{low:.1f} to {high:.1f} points, excludes 0.")
+        return (f"{other.level} and {base.level} did not differ clearly over {seeds} ({_pct(other.mean, 1)} vs "
+                f"{_pct(base.mean, 1)}, {100 * other.diff:+.1f} points); the 95 % interval of the difference, "
+                f"{100 * other.ci_low:+.1f} to {100 * other.ci_high:+.1f} points, includes 0.")
+    best = max((lv for lv in levels if lv.mean is not None), key=lambda lv: lv.mean)
+    items = []
+    for lv in others:
+        if lv.diff is None:
+            continue
+        word = ("clearly better" if lv.diff > 0 else "clearly worse") if lv.excludes_zero else "no clear difference"
+        items.append(f"{lv.level} {100 * lv.diff:+.1f} points ({word})")
+    n = sorted({lv.n for lv in levels})
+    seeds = f"{n[0]} seeds" if len(n) == 1 else f"{n[0]}–{n[-1]} seeds"
+    head = (f"Best: the baseline, {base.level} ({_pct(base.mean, 1)}). Against it: " if best is base else
+            f"Best: {best.level} ({_pct(best.mean, 1)}). Against the baseline {base.level} ({_pct(base.mean, 1)}): ")
+    return head + "; ".join(items) + f" (95 % bootstrap intervals over {seeds})."
+
+
+def _seeds_text(a: LevelResult, b: LevelResult) -> str:
+    return f"{a.n} seeds" if a.n == b.n else f"{b.n} and {a.n} seeds"
+
+
+def _judge(claim: Claim, levels: dict[str, LevelResult], chance: float) -> dict[str, Any]:
+    """One claim against the results: outcome agrees / contradicts / inconclusive / untestable."""
+    out = {**asdict(claim), "text": claim.describe()}
+    a, b = levels.get(claim.a), levels.get(claim.b) if claim.b else None
+    if a is None or (claim.kind != "fails" and b is None):
+        return out | {"outcome": "untestable", "detail": "a level of the claim has no runs"}
+    if claim.kind == "fails":
+        failed = a.n_diverged + a.n_chance
+        if a.n < 2:
+            return out | {"outcome": "untestable", "detail": f"{a.n} counted runs"}
+        if failed * 2 >= a.n:
+            return out | {"outcome": "agrees", "detail": f"{failed} of {a.n} runs diverged or stayed at chance"}
+        if failed == 0 and a.mean is not None and a.mean > chance + 0.2:
+            return out | {"outcome": "contradicts", "detail": f"every run learned, mean {_pct(a.mean, 1)}"}
+        return out | {"outcome": "inconclusive", "detail": f"{failed} of {a.n} runs failed to train"}
+    if claim.kind == "smaller_gap":
+        xa, xb = a.gaps, b.gaps
+        what = "train − test gap"
+    else:
+        xa, xb = a.values, b.values
+        what = "test accuracy"
+    if len(xa) < 2 or len(xb) < 2:
+        return out | {"outcome": "untestable", "detail": f"{len(xa)} and {len(xb)} runs with a {what}"}
+    d = stats.bootstrap_diff(xa, xb)
+    detail = (f"{what} {100 * d.diff:+.1f} points, 95 % interval {100 * d.low:+.1f} to {100 * d.high:+.1f}")
+    if claim.kind == "better":
+        outcome = "inconclusive" if not d.excludes_zero else ("agrees" if d.diff > 0 else "contradicts")
+    elif claim.kind == "smaller_gap":
+        outcome = "inconclusive" if not d.excludes_zero else ("agrees" if d.diff < 0 else "contradicts")
+    else:  # similar
+        tol = claim.tolerance
+        if -tol <= d.low and d.high <= tol:
+            outcome = "agrees"
+        elif d.low > tol or d.high < -tol:
+            outcome = "contradicts"
+        else:
+            outcome = "inconclusive"
+    return out | {"outcome": outcome, "detail": detail}
+
+
+def _agreement(levels: list[LevelResult], claims: list[dict[str, Any]], has_claims: bool) -> str:
+    if not has_claims:
+        return "no claim"
+    if any(lv.n < 2 for lv in levels):
+        return "not enough seeds"
+    outcomes = [c["outcome"] for c in claims]
+    if "contradicts" in outcomes:
+        return "contradicts"
+    if outcomes and all(o == "agrees" for o in outcomes):
+        return "agrees"
+    if "agrees" in outcomes:
+        return "partly agrees"
+    return "inconclusive"
+
+
+# ---- text helpers --------------------------------------------------------------------------------
+
+def _mean_std(mean: float | None, std: float | None) -> str:
+    if mean is None:
+        return "—"
+    return f"{100 * mean:.1f} ± {100 * std:.1f} %" if std is not None else f"{100 * mean:.1f} %"
+
+
+def _diff_text(lv: LevelResult) -> str:
+    if lv.diff is None:
+        return "—"
+    if lv.ci_low is None:
+        return f"{100 * lv.diff:+.1f}"
+    mark = " *" if lv.excludes_zero else ""
+    return f"{100 * lv.diff:+.1f} ({100 * lv.ci_low:+.1f} … {100 * lv.ci_high:+.1f}){mark}"
+
+
+def _status_text(statuses: dict[str, int]) -> str:
+    return ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())) or "none"
+

@@ -1,0 +1,100 @@
+"""cnnkit.experiments.catalogue: the presets, their levels and budgets, and the configs they build."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from cnnkit import experiments as E
+from cnnkit.config import RunConfig
+from cnnkit.errors import ConfigError
+
+REQUIRED = {"pooling", "activation-lr", "kernel-size", "channels", "conv-layers", "fc-layers", "init",
+            "cnn-vs-mlp", "cnn-vs-mlp-permuted", "cnn-vs-mlp-mnist", "cnn-vs-mlp-permuted-mnist",
+            "course-cnn-vs-vgg16", "softmax-before-loss", "batch-size", "lr-schedule", "shuffle", "normalization",
+            "dropout", "batchnorm", "augmentation", "lrn", "resnet-shortcut", "zoo", "overfitting",
+            "improved-lenet-mnist"}
+
+
+def test_catalogue_covers_the_required_presets_and_every_mission_line():
+    presets = E.catalogue()
+    names = [p.name for p in presets]
+    assert REQUIRED <= set(names)
+    assert len(names) == len(set(names))
+    covered = {line for p in presets for line in p.lines}
+    assert set(range(1, 17)) - covered == {3}  # line 3 is a view; the note says so
+    assert "line 3" in E.CATALOGUE_NOTE and "activations" in E.CATALOGUE_NOTE
+
+
+@pytest.mark.parametrize("preset", E.catalogue(), ids=lambda p: p.name)
+def test_preset_is_well_formed(preset: E.Preset):
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", preset.name)
+    assert preset.title and preset.question.endswith("?") and preset.factor
+    labels = preset.labels
+    assert len(labels) >= 2 and len(set(labels)) == len(labels)
+    assert all(0 < len(label) <= 40 and E.NAME_SEP not in label for label in labels)
+    assert preset.baseline in labels
+    assert preset.seeds == 3
+    assert set(preset.quick.per_level) <= set(labels) and set(preset.full.per_level) <= set(labels)
+    assert re.search(r"notes \d{3}|\d{4}|d2l", preset.expected), "the expectation cites its source"
+    assert preset.claims, "every preset states a checkable expectation"
+    for claim in preset.claims:
+        assert claim.kind in E.CLAIM_KINDS and claim.a in labels
+        assert claim.kind == "fails" or claim.b in labels
+
+
+@pytest.mark.parametrize("budget", ["quick", "full", "smoke"])
+@pytest.mark.parametrize("preset", E.catalogue(), ids=lambda p: p.name)
+def test_every_preset_builds_valid_configs(preset: E.Preset, budget: str):
+    configs = E.build_configs(preset, budget, seeds=2)
+    assert len(configs) == 2 * len(preset.levels)
+    assert [label for label, _ in configs] == preset.labels * 2  # seed-major
+    assert [c.seed for _, c in configs] == [0] * len(preset.levels) + [1] * len(preset.levels)
+    for _, config in configs:
+        assert isinstance(config, RunConfig)
+        config.check_fits()
+        assert RunConfig.from_json(config.to_json()) == config
+    first = [c for _, c in configs[:len(preset.levels)]]
+    assert len({c.to_json() for c in first}) == len(first), "every level changes the config"
+    assert E.describe_budget(preset, budget)
+
+
+def test_quick_budgets_are_smaller_than_full_ones():
+    for preset in E.catalogue():
+        for label in preset.labels:
+            quick, full = E.level_config(preset, label, "quick"), E.level_config(preset, label, "full")
+            work = lambda c: c.subset * c.epochs * (c.input_size or 28) ** 2  # noqa: E731
+            assert work(quick) < work(full), (preset.name, label)
+
+
+def test_levels_change_what_the_notes_ask():
+    configs = dict(E.build_configs("activation-lr", "quick", seeds=1))
+    assert configs["sigmoid, lr 0.9"].model_options.get("activation", "sigmoid") == "sigmoid"
+    assert configs["sigmoid, lr 0.9"].lr == 0.9
+    assert configs["ReLU, lr 0.1"].model_options["activation"] == "relu" and configs["ReLU, lr 0.1"].lr == 0.1
+    assert configs["ReLU, lr 0.9"].lr == 0.9
+    mlp = dict(E.build_configs("cnn-vs-mlp-permuted", "full", seeds=1))["MLP, same parameter count"]
+    assert mlp.model == "mlp" and mlp.model_options == {"match_params_of": "lenet"} and mlp.permute_pixels
+    assert mlp.dataset == "fashion-mnist" and mlp.normalize
+    zoo = dict(E.build_configs("zoo", "quick", seeds=1))
+    assert zoo["AlexNet"].input_size == 67 and zoo["AlexNet"].lr == 1e-4  # per-level beats the override
+    assert zoo["ResNet-18"].optimizer == "adam" and zoo["ResNet-18"].lr == 1e-3
+    assert zoo["LeNet"].model_options == {} and zoo["VGG-11 ÷4"].model_options == {"width_ratio": 4}
+    full = dict(E.build_configs("zoo", "full", seeds=1))
+    assert full["AlexNet"].input_size is None and full["AlexNet"].lr == 0.01 and full["AlexNet"].epochs == 10
+    shortcut = dict(E.build_configs("resnet-shortcut", "quick", seeds=1))
+    assert [c.model_options["shortcut"] for c in shortcut.values()] == ["projection", "zero-pad", "none"]
+    assert E.get("cnn-vs-mlp-mnist").datasets == ["mnist"] and E.get("course-cnn-vs-vgg16").datasets == ["cifar10"]
+
+
+def test_unknown_names_budgets_and_seeds_are_config_errors():
+    with pytest.raises(ConfigError) as exc:
+        E.get("no-such")
+    assert exc.value.field == "experiment" and "pooling" in str(exc.value)
+    with pytest.raises(ConfigError) as exc:
+        E.build_configs("pooling", "huge")
+    assert exc.value.field == "budget" and "quick" in str(exc.value) and "smoke" not in str(exc.value)
+    for bad in (0, 21, True, 2.5):
+        with pytest.raises(ConfigError) as exc:
+            E.build_configs("pooling", "quick", seeds=bad)
+        assert exc.value.field == "seeds"

@@ -1,0 +1,44 @@
+"""cnnkit.experiments.launch: an experiment's runs queued in one group, and refused without its data."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from cnnkit import data
+from cnnkit import experiments as E
+from cnnkit.errors import DataError
+from cnnkit.jobs.process import supervisor_pid
+from cnnkit.store import Store
+
+
+def test_launch_makes_an_experiment_group_with_every_run_queued(store: Store, no_missing_data):
+    group = E.launch(store, "pooling", "smoke", seeds=2, start_worker=False)
+    info = store.group(group)
+    assert info["kind"] == "experiment"
+    meta = info["meta"]
+    assert (meta["preset"], meta["budget"], meta["seeds"]) == ("pooling", "smoke", 2)
+    assert meta["levels"] == ["average pooling", "max pooling"] and meta["baseline"] == "average pooling"
+    runs = store.list_runs(group=group)
+    assert len(runs) == 4 and all(r.status == "queued" for r in runs)
+    assert sorted(meta["runs"]) == sorted(r.id for r in runs)
+    assert sorted(meta["runs"].values()) == ["average pooling"] * 2 + ["max pooling"] * 2
+    for run in runs:
+        assert run.name == f"pooling · {meta['runs'][run.id]} · seed {run.config['seed']}"
+        assert run.config["model_options"]["pool"] == ("avg" if meta["runs"][run.id] == "average pooling" else "max")
+    assert meta["host"]["cores"] == os.cpu_count() and meta["host"]["torch"]
+    assert E.latest_group(store, "pooling") == group and E.latest_group(store, "shuffle") is None
+    assert supervisor_pid(store.home) is None  # start_worker=False started nothing
+
+    report = E.analyze(store, group)
+    assert not report.finished and report.verdict.startswith("Preliminary (4 runs not finished yet)")
+    assert report.agreement == "not enough seeds"
+    assert [lv.n_active for lv in report.levels] == [2, 2]
+
+
+def test_launch_refuses_a_missing_dataset_when_offline(store: Store, monkeypatch):
+    monkeypatch.setenv("CNNKIT_OFFLINE", "1")
+    monkeypatch.setattr(data, "is_available", lambda name, root=None: name != "mnist")
+    with pytest.raises(DataError, match="MNIST"):
+        E.launch(store, "cnn-vs-mlp-mnist", start_worker=False)
+    assert store.list_runs() == []

@@ -1,0 +1,119 @@
+"""cnnkit.experiments.reference: the reference generator, results/README.md and the top README's table."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from experiment_helpers import finish_all
+from support import requires_fmnist
+
+from cnnkit import data
+from cnnkit import experiments as E
+from cnnkit.bundle import export_bundle
+from cnnkit.experiments.reference import RESULTS_BEGIN, RESULTS_END, _replace_results_block
+from cnnkit.jobs.process import supervisor_pid
+from cnnkit.store import Store
+
+
+def pooling_bundle(store: Store, results: Path) -> Path:
+    """``<results>/reference/pooling.zip``: 2 seeds, max pooling ahead by 10 points (71.0 vs 81.0 %)."""
+    group = E.launch(store, "pooling", seeds=2, start_worker=False)
+    finish_all(store, group, {"average pooling": [("completed", 0.7, 0.75), ("completed", 0.72, 0.74)],
+                              "max pooling": [("completed", 0.8, 0.85), ("completed", 0.82, 0.86)]})
+    return export_bundle(store, [r.id for r in store.list_runs(group=group)], results / "reference/pooling.zip")
+
+
+def test_write_readme_covers_every_preset(store: Store, tmp_path: Path, no_missing_data, monkeypatch):
+    pooling_bundle(store, tmp_path / "results")
+    monkeypatch.setattr(data, "is_available", lambda name, root=None: name == "fashion-mnist")
+    text = E.write_readme(tmp_path / "results").read_text()
+    for preset in E.catalogue():
+        assert f"| `{preset.name}` |" in text
+    assert "average pooling: 71.0 ± 1.4 %<br>max pooling: 81.0 ± 1.4 %" in text
+    assert "`cnn-vs-mlp-mnist` (CNN vs MLP on MNIST): needs MNIST, which is not installed here" in text
+    assert "`course-cnn-vs-vgg16` (The course CNN vs VGG-16): needs CIFAR-10" in text
+    assert "| `shuffle` |" in text and "no numbers: not run yet" in text
+    assert "AMD" in text or "Hardware:" in text
+    assert E.REFERENCE_COMMAND in text
+
+
+@pytest.mark.slow
+@requires_fmnist
+def test_reference_generator_end_to_end(tmp_path: Path):
+    out, work = tmp_path / "results", tmp_path / "work"
+    lines: list[str] = []
+    done = E.reference(out, budget="smoke", only=["pooling", "cnn-vs-mlp-mnist"], seeds=2, store_path=work,
+                       log=lines.append, poll=0.5)
+    assert done == ["pooling"]
+    assert any(line.startswith("skip cnn-vs-mlp-mnist") for line in lines) or "mnist" not in E.missing_datasets(
+        "cnn-vs-mlp-mnist")
+    bundle = out / "reference" / "pooling.zip"
+    report = E.analyze_bundle(bundle)
+    assert [lv.n for lv in report.levels] == [2, 2] and report.budget == "smoke"
+    assert report.command == "python -m cnnkit experiment reference --budget smoke --seeds 2 --only pooling " \
+                             "cnn-vs-mlp-mnist"
+    readme = (out / "README.md").read_text()
+    row = next(line for line in readme.splitlines() if line.startswith("| `pooling` |"))
+    for lv in report.levels:
+        assert f"{lv.level}: {100 * lv.mean:.1f} ± {100 * lv.std:.1f} %" in row
+    assert supervisor_pid(work) is None, "the generator stops the supervisor it started"
+    assert not list((work / "runs").glob("*/checkpoint.pt")), "checkpoints of exported runs are dropped"
+
+
+# ---- the summary table of the top-level README -------------------------------------------------
+
+TOP_README = f"""# A project
+
+Some prose.
+
+{RESULTS_BEGIN}
+an old table
+{RESULTS_END}
+
+## Next section
+
+More prose.
+"""
+
+
+def test_write_readme_fills_the_results_block_of_the_readme_next_to_results(store: Store, tmp_path: Path,
+                                                                             no_missing_data):
+    bundle = pooling_bundle(store, tmp_path / "results")
+    top = tmp_path / "README.md"
+    top.write_text(TOP_README)
+    E.write_readme(tmp_path / "results")
+    text = top.read_text()
+    head, rest = text.split(RESULTS_BEGIN)
+    block, tail = rest.split(RESULTS_END)
+    assert head == TOP_README.split(RESULTS_BEGIN)[0] and tail == TOP_README.split(RESULTS_END)[1]
+    assert "an old table" not in block
+    agreement = E.analyze_bundle(bundle).agreement
+    assert agreement == "agrees"
+    rows = [line for line in block.splitlines() if line.startswith("| ")]  # the header, then the data rows
+    assert rows[0] == "| preset | question | best level | test acc (mean ± std) | vs the notes |"
+    assert rows[1:] == ["| `pooling` | Average vs max pooling in LeNet | max pooling | 81.0 ± 1.4 % | agrees |"]
+    assert block.strip().endswith(f"1 of {len(E.catalogue())} presets have numbers (quick budget, 2 seeds). Every "
+                                  "level, the verdicts, the presets without numbers and how to regenerate them: "
+                                  "[results/README.md](results/README.md).")
+    E.write_readme(tmp_path / "results")
+    assert top.read_text() == text, "regenerating changes nothing"
+
+
+def test_a_readme_without_both_markers_is_left_alone(tmp_path: Path):
+    for text in ("# A project\n\nNo markers.\n", f"# Only the start\n{RESULTS_BEGIN}\nkept\n",
+                 f"# Wrong way round\n{RESULTS_END}\nkept\n{RESULTS_BEGIN}\n"):
+        assert _replace_results_block(text, "| new |") == text
+        top = tmp_path / "README.md"
+        top.write_text(text)
+        E.write_readme(tmp_path / "results")
+        assert top.read_text() == text
+    assert (tmp_path / "results" / "README.md").exists()
+
+
+def test_the_block_names_where_the_rest_is_when_nothing_has_numbers(tmp_path: Path):
+    top = tmp_path / "docs" / "README.md"
+    top.parent.mkdir()
+    top.write_text(TOP_README)
+    E.write_readme(tmp_path / "results", top_readme=top)
+    block = top.read_text().split(RESULTS_BEGIN)[1].split(RESULTS_END)[0]
+    assert block == "\nNo preset has reference numbers yet; see [../results/README.md](../results/README.md).\n"
