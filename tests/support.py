@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,3 +17,15 @@ from cnnkit import data  # noqa: E402
 FMNIST = data.is_available("fashion-mnist")
 requires_fmnist = pytest.mark.skipif(not FMNIST, reason="Fashion-MNIST is not installed (apt-get install "
                                                         "dataset-fashion-mnist)")
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str, every: float = 0.1) -> Any:
+    """Poll ``check`` until it returns something truthy (returned), or fail after ``timeout`` seconds."""
+    deadline = time.time() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.time() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(every)

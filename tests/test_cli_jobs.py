@@ -12,12 +12,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support import FMNIST, requires_fmnist
+from support import FMNIST, requires_fmnist, wait_for
 
 from cnnkit.config import RunConfig
 from cnnkit.jobs.process import is_alive, supervisor_pid
@@ -82,16 +82,6 @@ def procs(cli_env: dict[str, str], tmp_path: Path) -> Iterator[Procs]:
     p = Procs(cli_env, tmp_path / "store")
     yield p
     p.kill_all()
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 def wait_status(store: Store, run_id: str, statuses: tuple[str, ...], timeout: float) -> str:

@@ -14,13 +14,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
-from support import requires_fmnist
+from support import requires_fmnist, wait_for
 
 from cnnkit.config import RunConfig
 from cnnkit.jobs.ray_executor import Mailbox, RayExecutor
@@ -32,16 +31,6 @@ pytestmark = [pytest.mark.slow, requires_fmnist]
 ROOT = Path(__file__).resolve().parents[2]
 TINY = RunConfig(epochs=1, subset=0.02, test_subset=0.05)
 LONG = RunConfig(epochs=50, subset=0.3, batch_size=64, test_subset=0.05, reports_per_epoch=20)
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 def free_port() -> int:

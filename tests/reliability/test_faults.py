@@ -26,9 +26,8 @@ from reliability_support import (
     groups,  # noqa: F401 - a fixture
     injected_env,
     refusal_problem,
-    wait_for,
 )
-from support import requires_fmnist
+from support import requires_fmnist, wait_for
 from test_cli_jobs import (
     TINY,
     Procs,

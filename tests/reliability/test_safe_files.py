@@ -42,7 +42,7 @@ def _calls(tree: ast.AST) -> list[ast.Call]:
 
 
 def _name(func: ast.expr) -> str:
-    """``torch.load`` for torch.load(...), ``load`` for load(...)."""
+    """The dotted name a call uses: ``torch.load`` for a call of torch's load, ``load`` for a bare one."""
     if isinstance(func, ast.Attribute):
         return f"{_name(func.value)}.{func.attr}"
     return func.id if isinstance(func, ast.Name) else "?"

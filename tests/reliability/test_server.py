@@ -14,8 +14,8 @@ from reliability_support import (
     ROOT,
     Groups,
     groups,  # noqa: F401 - a fixture
-    wait_for,
 )
+from support import wait_for
 
 CONFIG = ROOT / ".streamlit" / "config.toml"
 LISTEN = "0A"  # TCP state LISTEN in /proc/net/tcp
