@@ -213,6 +213,20 @@ def test_logs_export_import_and_delete(finished: tuple[Procs, dict[str, Any]], t
     assert not source.run_dir(victim).exists() and victim not in {r["id"] for r in procs.json("runs")}
 
 
+@pytest.mark.slow
+@requires_fmnist
+def test_a_forked_job_trains_after_its_supervisor_decoded_the_dataset(procs: Procs, store: Store) -> None:
+    """A clean machine: no decoded cache, so the supervisor decodes the raw files itself before it forks.
+
+    Decoding runs torch ops; had they run on an OpenMP thread pool, the forked job would hang in its first one.
+    """
+    procs.env = procs.env | {"CNNKIT_DATA": str(procs.home.parent / "fresh-data")}
+    run_id = procs.json("submit", *TINY)["run_id"]
+    finish_worker(procs, procs.start_worker("--idle-exit", "2"), timeout=180)
+    assert store.get(run_id).status == "completed", procs.cli("logs", run_id).stdout
+    assert (procs.home.parent / "fresh-data" / "cache").is_dir()
+
+
 # ---- cancelling, killing, recovering ------------------------------------------------------------------
 
 @pytest.mark.slow

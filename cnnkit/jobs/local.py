@@ -38,6 +38,9 @@ def visible_gpus() -> int:
 
 
 class LocalExecutor(Executor):
+    """Runs jobs on this machine's slots. With ``fork`` its process turns single-threaded for good:
+    build it in a process of its own (``cnnkit worker``), never in one that trains."""
+
     name = "local"
 
     def __init__(self, store: Store, cpu_slots: int = 1, gpu_slots: int = 2, start_method: str = "fork",
@@ -48,7 +51,9 @@ class LocalExecutor(Executor):
         self.start_method = start_method
         self.lock_fd = lock_fd
         gpus = visible_gpus()
-        self._slots = [Slot("cuda", g) for g in range(gpus) for _ in range(gpu_slots)]
+        import torch
+
+        self._slots = [Slot("cuda", g, torch.get_num_threads()) for g in range(gpus) for _ in range(gpu_slots)]
         threads = default_cpu_threads(cpu_slots)
         self._slots += [Slot("cpu", i, threads) for i in range(cpu_slots)]
         self.children: dict[str, int] = {}  # run id → pid of a process we started
@@ -58,6 +63,10 @@ class LocalExecutor(Executor):
         if start_method == "fork":
             from cnnkit.engine import warm_up
 
+            # GNU OpenMP does not survive fork: a child of a process that has ever run a parallel
+            # region deadlocks in its own first one. This process only decodes datasets, so it stays
+            # single-threaded for good and each job sets its slot's thread count.
+            torch.set_num_threads(1)
             warm_up()
 
     def slots(self) -> list[Slot]:
