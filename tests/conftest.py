@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support import FMNIST
+from support.procs import Procs
 
 from cnnkit import data
 from cnnkit.store import Store
@@ -25,6 +27,14 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     env["CNNKIT_OFFLINE"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+@pytest.fixture
+def procs(cli_env: dict[str, str], tmp_path: Path) -> Iterator[Procs]:
+    """`python -m cnnkit …` against this test's store; every supervisor and job is killed at the end."""
+    p = Procs(cli_env, tmp_path / "store")
+    yield p
+    p.kill_all()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ lead their own, so the ``procs`` fixture kills both kinds by group when a test e
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import signal
 import subprocess
@@ -17,94 +16,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import FMNIST, requires_fmnist, wait_for
+from support import FMNIST, ROOT, requires_fmnist, wait_for
+from support.procs import (
+    LONG,
+    TINY,
+    TINY_CONFIG,
+    Procs,
+    epoch_test_points,
+    finish_worker,
+    wait_first_point,
+    wait_serving,
+    wait_status,
+)
 
 from cnnkit.config import RunConfig
-from cnnkit.jobs.process import is_alive, supervisor_pid
+from cnnkit.jobs.process import supervisor_pid
 from cnnkit.store import Store
 
-ROOT = Path(__file__).resolve().parent.parent
-TINY = ["--epochs", "1", "--subset", "0.02", "--set", "test_subset=0.05"]
-TINY_CONFIG = RunConfig(epochs=1, subset=0.02, test_subset=0.05)
-# A run that takes many seconds (it is cancelled or killed long before it would end).
-LONG = ["--epochs", "50", "--subset", "0.3", "--batch-size", "64", "--set", "test_subset=0.05",
-        "--set", "reports_per_epoch=20"]
 RUN_KEYS = {"id", "status", "pid", "model", "dataset", "group", "progress", "queued_at", "started_at",
             "finished_at", "train_loss", "train_acc", "test_loss", "test_acc", "error"}
-
-
-class Procs:
-    """Starts `python -m cnnkit …` processes against one store and kills every one (and every job) at the end."""
-
-    def __init__(self, env: dict[str, str], home: Path):
-        self.env, self.home = env, home
-        self.started: list[subprocess.Popen] = []
-
-    def cli(self, *args: str, timeout: float = 180, ok: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run([sys.executable, "-m", "cnnkit", *args], cwd=ROOT, env=self.env, capture_output=True,
-                              text=True, timeout=timeout)
-        if ok:
-            assert done.returncode == 0, f"{args}: {done.stderr}"
-        return done
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.cli(*args, "--json").stdout.strip().splitlines()[-1])
-
-    def start_worker(self, *args: str) -> subprocess.Popen:
-        with open(self.home.parent / f"worker-{len(self.started)}.log", "wb") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "cnnkit", "worker", *args], cwd=ROOT, env=self.env,
-                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.started.append(proc)
-        return proc
-
-    def worker_output(self, index: int = -1) -> str:
-        return (self.home.parent / f"worker-{index % len(self.started)}.log").read_text()
-
-    def kill_all(self) -> None:
-        for proc in self.started:
-            _killpg(proc.pid)
-            proc.wait(timeout=30)
-        if (self.home / "cnnkit.db").exists():
-            for run in Store(self.home).list_runs():
-                if run.pid and is_alive(run.pid, run.pid_start):
-                    _killpg(run.pid)
-
-
-def _killpg(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-@pytest.fixture
-def procs(cli_env: dict[str, str], tmp_path: Path) -> Iterator[Procs]:
-    p = Procs(cli_env, tmp_path / "store")
-    yield p
-    p.kill_all()
-
-
-def wait_status(store: Store, run_id: str, statuses: tuple[str, ...], timeout: float) -> str:
-    return wait_for(lambda: store.get(run_id).status in statuses and store.get(run_id).status, timeout,
-                    f"run {run_id} to become {'/'.join(statuses)}")
-
-
-def wait_serving(procs: Procs, timeout: float = 60) -> None:
-    wait_for(lambda: "serving" in procs.worker_output(), timeout, "the supervisor to start")
-
-
-def wait_first_point(store: Store, run_id: str, timeout: float = 60) -> None:
-    wait_for(lambda: not store.metrics([run_id]).empty, timeout, f"run {run_id}'s first metric point")
-
-
-def epoch_test_points(store: Store, run_id: str) -> dict[int, int]:
-    """{epoch: number of test-accuracy points}: exactly one each when nothing ran twice."""
-    points = store.metrics([run_id], split="test", names=["acc"])
-    return points.groupby("epoch").size().rename(int).to_dict() if not points.empty else {}
-
-
-def finish_worker(procs: Procs, proc: subprocess.Popen, timeout: float = 240) -> None:
-    assert proc.wait(timeout=timeout) == 0, procs.worker_output()
 
 
 # ---- fast: the commands that only touch the store ---------------------------------------------------

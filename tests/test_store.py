@@ -2,22 +2,18 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
-import stat
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from support.permissions import read_only, unprivileged, writable
+from support.procs import TRAIN_LOGGER, finish_all, run_python
 
 from cnnkit.config import RunConfig
 from cnnkit.engine import MetricPoint
 from cnnkit.errors import StoreError
 from cnnkit.store import MIGRATIONS, Store
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def config(**changes) -> RunConfig:  # noqa: ANN003
@@ -26,21 +22,6 @@ def config(**changes) -> RunConfig:  # noqa: ANN003
 
 def point(step: int, epoch: float, split: str = "train", name: str = "loss", value: float = 1.0) -> MetricPoint:
     return MetricPoint(step, epoch, split, name, value, 1000.0 + step)
-
-
-def run_python(code: str, *args: str, prefix: tuple[str, ...] = ()) -> subprocess.Popen:
-    """A real process running ``code`` (which sees ``args`` as sys.argv[1:]); it imports only the store."""
-    return subprocess.Popen([*prefix, sys.executable, "-c", code, *args], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-
-
-def finish_all(procs: list[subprocess.Popen], timeout: float = 120) -> list[str]:
-    outs = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=timeout)
-        assert proc.returncode == 0, err
-        outs.append(out)
-    return outs
 
 
 # ---- schema -------------------------------------------------------------------------------------
@@ -182,16 +163,6 @@ def test_runs_frame_has_latest_metrics_and_flat_config(store: Store) -> None:
     assert row["cfg.lr"] == 0.1 and row["status"] == "queued"
 
 
-TRAIN_LOGGER = """
-import sys
-from cnnkit.store import Store
-from types import SimpleNamespace as P
-store = Store(sys.argv[1])
-for step in range(1000):
-    store.log_metrics(sys.argv[2], [P(step=step, epoch=step / 1000, split="train", name="loss", value=step, wall=0.0)])
-"""
-
-
 def test_eight_writers_at_once_lose_no_point(store: Store, record) -> None:  # noqa: ANN001
     ids = store.create_runs([config(seed=s) for s in range(8)])
     procs = [run_python(TRAIN_LOGGER, str(store.home), run_id) for run_id in ids]
@@ -289,16 +260,6 @@ def test_a_fork_child_gets_its_own_connection(store: Store) -> None:
 
 # ---- a read-only store ---------------------------------------------------------------------------
 
-def _unprivileged() -> tuple[str, ...]:
-    """A command prefix under which file permissions apply (root ignores them unless it drops these)."""
-    if os.geteuid() != 0:
-        return ()
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("running as root without setpriv: cannot make a store read-only")
-    return (setpriv, "--bounding-set=-dac_override,-dac_read_search,-fowner")
-
-
 READ_THEN_WRITE = """
 import sys
 from cnnkit.store import Store
@@ -312,28 +273,17 @@ except StoreError as exc:
 """
 
 
-def _read_only(path: Path) -> None:
-    for item in [path, *path.rglob("*")]:
-        mode = item.stat().st_mode
-        item.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
-
-
-def _writable(path: Path) -> None:
-    for item in [path, *path.rglob("*")]:
-        item.chmod(item.stat().st_mode | stat.S_IWUSR)
-
-
 @pytest.mark.parametrize("what", ["database", "folder"])
 def test_read_only_store_gives_one_clear_line_and_stays_intact(store: Store, what: str, record) -> None:  # noqa: ANN001
-    prefix = _unprivileged()
+    prefix = unprivileged()
     run_id = store.create_run(config())
     store.log_metrics(run_id, [point(1, 0.1)])
     store.close()
-    _read_only(store.home if what == "folder" else store.db_path)
+    read_only(store.home if what == "folder" else store.db_path)
     try:
         out = finish_all([run_python(READ_THEN_WRITE, str(store.home), run_id, prefix=prefix)])[0]
     finally:
-        _writable(store.home)
+        writable(store.home)
     lines = out.strip().splitlines()
     message = lines[-1]
     assert "read-only" in message and str(store.db_path) in message and "\n" not in message

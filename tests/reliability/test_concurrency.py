@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from test_store import TRAIN_LOGGER, finish_all, run_python
+from support.procs import TRAIN_LOGGER, finish_all, run_python
 
 from cnnkit.compare import live_table
 from cnnkit.config import RunConfig

@@ -28,15 +28,9 @@ from reliability_support import (
     refusal_problem,
 )
 from support import requires_fmnist, wait_for
-from test_cli_jobs import (
-    TINY,
-    Procs,
-    epoch_test_points,
-    procs,  # noqa: F401 - a fixture
-    wait_status,
-)
-from test_data import make_cifar, make_mnist
-from test_store import _read_only, _unprivileged, _writable
+from support.datasets import make_cifar, make_mnist
+from support.permissions import read_only, unprivileged, writable
+from support.procs import TINY, Procs, epoch_test_points, wait_status
 
 from cnnkit.bundle import export_bundle
 from cnnkit.config import RunConfig
@@ -110,11 +104,11 @@ WRITES = {  # what → argv after `python -m cnnkit` ({done}: a completed run, {
 @pytest.mark.parametrize("what", ["database", "folder"])
 def test_read_only_store_every_writing_command_is_one_clear_line(store: Store, cli_env: dict[str, str], what: str,
                                                                  groups: Groups, record) -> None:  # noqa: ANN001, F811
-    prefix = _unprivileged()
+    prefix = unprivileged()
     ids = {"done": finished_run(store), "queued": store.create_run(RunConfig(epochs=1), name="waiting")}
     before = snapshot(store)
     store.close()
-    _read_only(store.home if what == "folder" else store.db_path)
+    read_only(store.home if what == "folder" else store.db_path)
     try:
         procs = {name: groups.start([*prefix, sys.executable, "-m", "cnnkit", *(a.format(**ids) for a in argv),
                                      "--store", str(store.home)], cwd=ROOT, env=cli_env, stdout=subprocess.PIPE,
@@ -123,7 +117,7 @@ def test_read_only_store_every_writing_command_is_one_clear_line(store: Store, c
         listing = subprocess.run([*prefix, sys.executable, "-m", "cnnkit", "runs", "--json", "--store",
                                   str(store.home)], cwd=ROOT, env=cli_env, capture_output=True, text=True, timeout=120)
     finally:
-        _writable(store.home)
+        writable(store.home)
     problems = []
     for name, out, err, code in results:
         problem = refusal_problem(code, out, err, "read-only", "fix its permissions", loose=True)

@@ -20,7 +20,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from reliability_support import ROOT, cli_in_process, examples, refusal_problem
-from test_bundle import finished_runs, first_run, rewrite, with_extra_member
+from support.bundles import finished_runs, first_run, rewrite, with_extra_member
 
 from cnnkit.bundle import MEMBER_RE, RUN_FIELDS, BundleError, export_bundle, import_bundle, read_bundle
 from cnnkit.config import RunConfig

@@ -1,4 +1,8 @@
-"""What tests import by name (conftest modules are pytest's; importing them breaks in sub-folders)."""
+"""What tests import by name: markers and polling here; real processes (support.procs), read-only stores
+(support.permissions), MNIST/CIFAR-10 files (support.datasets), bundles (support.bundles).
+
+Conftest modules are pytest's; importing them breaks in sub-folders.
+"""
 from __future__ import annotations
 
 import os
