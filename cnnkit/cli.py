@@ -545,7 +545,8 @@ def _add_experiment_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--store", metavar="PATH", help="work store (default: a temporary one, removed afterwards)")
     p.add_argument("--keep-store", action="store_true", help="keep the temporary work store")
     p.add_argument("--cpu-slots", metavar="N", help="CPU jobs at once for the work store's supervisor")
-    p.add_argument("--readme-only", action="store_true", help="only rebuild README.md from the bundles")
+    p.add_argument("--readme-only", action="store_true",
+                   help="only rebuild results/README.md and the README's results table from the bundles")
 
 
 # ---- the parser ---------------------------------------------------------------------------------

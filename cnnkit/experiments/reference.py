@@ -228,8 +228,8 @@ def _readme_text(reports: dict[str, ExperimentReport], broken: dict[str, str]) -
         f"    {REFERENCE_COMMAND}",
         "",
         "(`--only NAME ...` reruns some presets and keeps the others' bundles; `--readme-only` rebuilds this page "
-        "from the bundles.)" + (" Commands recorded in the bundles: " + "; ".join(f"`{c}`" for c in commands) + "."
-                                if commands else ""),
+        "and the project README's results table from the bundles.)"
+        + (" Commands recorded in the bundles: " + "; ".join(f"`{c}`" for c in commands) + "." if commands else ""),
         "",
         "## Setting",
         "",
