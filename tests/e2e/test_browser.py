@@ -8,19 +8,18 @@ import time
 from pathlib import Path
 
 import pytest
+from support import FMNIST, ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import screenshots as shots  # noqa: E402
 
-from cnnkit import data  # noqa: E402
 from cnnkit.store import Store  # noqa: E402
 
 pytestmark = [
     pytest.mark.e2e, pytest.mark.slow,
     pytest.mark.skipif(not Path(shots.CHROMIUM).exists(), reason="Chromium is not installed (/usr/bin/chromium)"),
-    pytest.mark.skipif(not data.is_available("fashion-mnist"), reason="Fashion-MNIST is not installed"),
+    pytest.mark.skipif(not FMNIST, reason="Fashion-MNIST is not installed"),
 ]
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
 EXCEPTION = '[data-testid="stException"]'

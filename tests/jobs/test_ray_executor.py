@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from support import requires_fmnist, wait_for
+from support import ROOT, requires_fmnist, wait_for
 
 from cnnkit.config import RunConfig
 from cnnkit.jobs.ray_executor import Mailbox, RayExecutor
@@ -28,7 +28,6 @@ from cnnkit.store import Store
 pytest.importorskip("ray")
 pytestmark = [pytest.mark.slow, requires_fmnist]
 
-ROOT = Path(__file__).resolve().parents[2]
 TINY = RunConfig(epochs=1, subset=0.02, test_subset=0.05)
 LONG = RunConfig(epochs=50, subset=0.3, batch_size=64, test_subset=0.05, reports_per_epoch=20)
 

@@ -28,7 +28,6 @@ from invalid_inputs import (
     impossible_architecture,
 )
 from reliability_support import (
-    ROOT,
     Groups,
     cli_in_process,
     examples,
@@ -36,6 +35,7 @@ from reliability_support import (
     message_problem,
     refusal_problem,
 )
+from support import ROOT
 
 from cnnkit.config import FIELD_PARAMS, RunConfig
 from cnnkit.errors import ConfigError

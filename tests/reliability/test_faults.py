@@ -20,14 +20,13 @@ from pathlib import Path
 import pytest
 import torch
 from reliability_support import (
-    ROOT,
     Groups,
     cli_in_process,
     groups,  # noqa: F401 - a fixture
     injected_env,
     refusal_problem,
 )
-from support import requires_fmnist, wait_for
+from support import ROOT, requires_fmnist, wait_for
 from support.datasets import make_cifar, make_mnist
 from support.permissions import read_only, unprivileged, writable
 from support.procs import TINY, Procs, epoch_test_points, wait_status

@@ -19,7 +19,8 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from reliability_support import ROOT, cli_in_process, examples, refusal_problem
+from reliability_support import cli_in_process, examples, refusal_problem
+from support import ROOT
 from support.bundles import finished_runs, first_run, rewrite, with_extra_member
 
 from cnnkit.bundle import MEMBER_RE, RUN_FIELDS, BundleError, export_bundle, import_bundle, read_bundle

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 from reliability_support import (
-    ROOT,
     Groups,
     groups,  # noqa: F401 - a fixture
 )
-from support import wait_for
+from support import ROOT, wait_for
 
 CONFIG = ROOT / ".streamlit" / "config.toml"
 LISTEN = "0A"  # TCP state LISTEN in /proc/net/tcp

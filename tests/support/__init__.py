@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("CNNKIT_OFFLINE", "1")  # no test may wait on a download
 
 from cnnkit import data  # noqa: E402
