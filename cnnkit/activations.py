@@ -6,6 +6,7 @@ and plain containers only) on the CPU, in eval mode. Images go through the run's
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from cnnkit.config import RunConfig
 from cnnkit.errors import CnnkitError, StoreError
 from cnnkit.models import registry
 from cnnkit.models.layers import ACTIVATIONS
+from cnnkit.plan import plan_run
 from cnnkit.store import Store
 
 ACTIVATION_TYPES = tuple(ACTIVATIONS.values())
@@ -53,18 +55,18 @@ def load_run(store: Store, run_id: str) -> LoadedRun:
     except Exception as exc:  # a damaged or foreign file: say so in one line
         raise StoreError(f"cannot read the checkpoint of run {run.id}: {str(exc).splitlines()[0][:200]}") from None
     config = RunConfig.from_dict(run.config)
-    spec = data.get_spec(config.dataset)
-    channels, size, _ = registry.input_shape(config.model, config.dataset, config.input_size)
-    model = registry.build_model(config.model, channels, spec.num_classes, config.input_size, **config.model_options)
+    plan = plan_run(config)
+    channels, size, _ = plan.input_shape
+    model = registry.build_model(config.model, channels, plan.num_classes, size, **config.model_options)
     try:
         model.load_state_dict(state["model"])
     except (KeyError, RuntimeError) as exc:
         raise StoreError(f"the checkpoint of run {run.id} does not fit its model: {str(exc).splitlines()[0][:200]}"
                          ) from None
     model.eval()
-    transform = data.make_transform(spec, size, channels, config.normalize)
+    spec = plan.dataset
     permutation = data.pixel_permutation(spec.size, spec.size) if config.permute_pixels else None
-    return LoadedRun(run.id, run.name, config, model, spec, transform, permutation)
+    return LoadedRun(run.id, run.name, config, model, spec, plan.transform, permutation)
 
 
 def prepare(loaded: LoadedRun, images: torch.Tensor) -> torch.Tensor:
@@ -118,7 +120,7 @@ def feature_maps(loaded: LoadedRun, images: torch.Tensor, layers: int = 2) -> li
     return [FeatureMaps(n, titles[n], captured[n]) for n in titles if n in captured]
 
 
-def _capture(store: dict[str, torch.Tensor], name: str):  # noqa: ANN202
+def _capture(store: dict[str, torch.Tensor], name: str) -> Callable[[nn.Module, tuple, Any], None]:
     def hook(module: nn.Module, args: tuple, out: Any) -> None:
         if name not in store and isinstance(out, torch.Tensor):
             store[name] = out.detach().float().cpu()
@@ -143,9 +145,7 @@ def predict(loaded: LoadedRun, images: torch.Tensor) -> torch.Tensor:
 
 def predictions(store: Store, run_id: str) -> dict[str, torch.Tensor]:
     """``{index, label, pred}`` of the final model on the (sub)set it was tested on."""
-    from cnnkit.engine import PREDICTIONS_NAME
-
-    path = store.run_dir(run_id) / PREDICTIONS_NAME
+    path = store.predictions_path(run_id)
     if not path.exists():
         raise StoreError(f"run {run_id} has no saved test predictions (only completed runs have them)")
     try:

@@ -1,9 +1,10 @@
-"""Per-layer anatomy of a network: output shape, parameters, MACs, and where the map collapses.
+"""Per-layer anatomy of a network: output shape, parameters and MACs per layer, and the totals.
 
 Shapes and MACs come from one forward pass; on the meta device (how the registry builds models for
 inspection) that pass allocates nothing, so even VGG-16 at 224 px is summarised in milliseconds.
 MACs are torch.utils.flop_counter's FLOPs halved: multiply–accumulates of convolutions and matrix
-products only, the convention of the papers and of torchinfo.
+products only, the convention of the papers and of torchinfo. Where a feature map collapses and the
+smallest input a model takes are cnnkit.models.shapes's business.
 """
 from __future__ import annotations
 
@@ -15,17 +16,11 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from cnnkit import receptive
+from cnnkit.models import registry
+from cnnkit.models.shapes import output_shape
+
 KINDS = ("conv", "fc", "other")
-
-
-class CollapseError(RuntimeError):
-    """The feature map shrank to nothing at ``layer``."""
-
-    def __init__(self, layer: str, layer_type: str, input_shape: tuple[int, ...], detail: str = ""):
-        self.layer, self.layer_type, self.input_shape = layer, layer_type, input_shape
-        spatial = "×".join(map(str, input_shape[2:])) or "?"
-        super().__init__(f"the feature map collapses at layer {layer} ({layer_type}), which gets a {spatial} map"
-                         + (f" ({detail})" if detail else ""))
 
 
 @dataclass
@@ -37,6 +32,9 @@ class Layer:
     params: int
     macs: int
     param_share: float = 0.0
+    rf_size: int | None = None  # receptive field of one output unit, in input pixels; None: the whole input
+    rf_jump: int | None = None  # input pixels between neighbouring units' fields
+    rf_start: int | None = None  # input coordinate where the first unit's field starts (< 0: in the padding)
 
 
 @dataclass
@@ -75,7 +73,7 @@ def summarize(model: nn.Module, input_shape: tuple[int, ...]) -> Anatomy:
     handles = [m.register_forward_hook(_record_shape(shapes, name)) for name, m in leaves]
     counter = FlopCounterMode(display=False)
     try:
-        with counter:
+        with counter, receptive.tracking(model) as fields:
             output_shape(model, input_shape)
     finally:
         for handle in handles:
@@ -89,6 +87,7 @@ def summarize(model: nn.Module, input_shape: tuple[int, ...]) -> Anatomy:
             output_shape=shapes.get(name, ()),
             params=sum(p.numel() for p in m.parameters(recurse=False)),
             macs=flops.get(name, 0) // 2,
+            rf_size=(rf := fields.get(name, receptive.WHOLE)).size, rf_jump=rf.jump, rf_start=rf.start,
         )
         for name, m in leaves
     ]
@@ -107,80 +106,14 @@ def summarize(model: nn.Module, input_shape: tuple[int, ...]) -> Anatomy:
 
 def describe(model: str, in_channels: int = 1, input_size: int | None = None, num_classes: int = 10,
              **options: Any) -> Anatomy:
-    """Anatomy of a registry model with its knobs, built on the meta device (nothing allocated)."""
-    from cnnkit.models import registry
+    """Anatomy of a registry model with its knobs, built on the meta device (nothing allocated).
 
+    Raises shapes.CollapseError when the model's feature map collapses at this input.
+    """
     size = input_size or registry.get(model).native_input
     with torch.device("meta"):
         net = registry.build_model(model, in_channels, num_classes, size, **options)
     return summarize(net, (in_channels, size, size))
-
-
-def output_shape(model: nn.Module, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-    """Shape of the output for one input (batch dimension dropped).
-
-    Runs in eval mode (batch norm accepts a batch of one) on the device of the model's parameters,
-    the meta device included. Raises CollapseError naming the innermost module that failed.
-    """
-    param = next(model.parameters(), None)
-    device = param.device if param is not None else torch.device("meta")
-    stack: list[tuple[str, nn.Module, tuple[int, ...]]] = []
-    names = {m: name for name, m in model.named_modules()}
-
-    def push(module: nn.Module, args: tuple) -> None:
-        shape = tuple(args[0].shape) if args and isinstance(args[0], torch.Tensor) else ()
-        stack.append((names.get(module, "?"), module, shape))
-
-    def pop(module: nn.Module, args: tuple, out: Any) -> None:
-        name, _, in_shape = stack.pop()
-        if isinstance(out, torch.Tensor) and out.dim() > 2 and 0 in out.shape[2:]:
-            raise CollapseError(name, type(module).__name__, in_shape, "its output is empty")
-
-    handles = [m.register_forward_pre_hook(push) for m in model.modules() if m is not model]
-    handles += [m.register_forward_hook(pop) for m in model.modules() if m is not model]
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            out = model(torch.empty((1, *input_shape), device=device))
-    except CollapseError:
-        raise
-    except RuntimeError as exc:
-        if not stack:
-            raise
-        name, module, in_shape = stack[-1]
-        raise CollapseError(name, type(module).__name__, in_shape, str(exc).split("\n")[0]) from None
-    finally:
-        model.train(was_training)
-        for handle in handles:
-            handle.remove()
-    return tuple(out.shape[1:])
-
-
-def min_input_size(build: Callable[[int], nn.Module], in_channels: int, largest: int = 1024) -> int | None:
-    """Smallest square input side for which ``build(side)`` runs without collapsing; None if none ≤ largest.
-
-    Output sizes of convs and pools never decrease as the input grows, so "fits" is monotone in the
-    side and a binary search finds the threshold.
-    """
-    def fits(side: int) -> bool:
-        try:
-            with torch.device("meta"):
-                output_shape(build(side), (in_channels, side, side))
-            return True
-        except CollapseError:
-            return False
-
-    if not fits(largest):
-        return None
-    low, high = 1, largest
-    while low < high:
-        mid = (low + high) // 2
-        if fits(mid):
-            high = mid
-        else:
-            low = mid + 1
-    return low
 
 
 def _record_shape(shapes: dict[str, tuple[int, ...]], name: str) -> Callable:

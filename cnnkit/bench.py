@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from cnnkit import data
+from cnnkit import bench_dashboard, bench_threads, data
 from cnnkit.config import RunConfig
-from cnnkit.engine import Reporter, build_for, fit, resolve_device
+from cnnkit.engine import MetricPoint, Reporter, build_for, fit, resolve_device
+from cnnkit.plan import plan_run
+from cnnkit.store import Status, Store
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ CASES = (
     Case("mlp", 28, 60_000, 256, 0.1),
     Case("resnet18", 32, 2_048, 128, 0.05),
     Case("resnet18", 96, 512, 128, 0.05),
-    Case("alexnet", 65, 2_048, 128, 0.01),  # AlexNet's smallest valid input (anatomy.min_input_size)
+    Case("alexnet", 65, 2_048, 128, 0.01),  # AlexNet's smallest valid input (shapes.smallest_input)
 )
 SHORT_IMAGES = {"lenet": 6_000, "mlp": 6_000, "resnet18": 256, "alexnet": 256}
 TEXTBOOK_WORKERS = (4, 0)  # d2l's default, and none: we compare against the faster of the two
@@ -96,7 +99,7 @@ def textbook_pass(case: Case, images: int, device: torch.device, workers: int) -
     if images < len(dataset):
         dataset = Subset(dataset, torch.randperm(len(dataset), generator=torch.Generator().manual_seed(0))[:images])
     loader = DataLoader(dataset, case.batch_size, shuffle=True, num_workers=workers)
-    net = build_for(_config(case, images, "cpu"), device)  # same architecture, d2l's layout (NCHW)
+    net = build_for(plan_run(_config(case, images, "cpu"), device))  # same architecture, d2l's layout (NCHW)
     optimizer = torch.optim.SGD(net.parameters(), lr=case.lr)
     loss = nn.CrossEntropyLoss()
     net.train()
@@ -130,7 +133,7 @@ def _sync(device: torch.device) -> None:
 
 
 def compare_loops(case: Case, images: int, device: str, repeats: int, dataset: data.Data,
-                  log=print) -> CaseResult:  # noqa: ANN001
+                  log: Callable[[str], None] = print) -> CaseResult:
     torch_device = resolve_device(device)
     engine_pass(case, min(images, 1024), device, dataset)  # warm both up: first-call costs are not steady state
     calibration = {w: textbook_pass(case, min(images, 2048), torch_device, w) for w in TEXTBOOK_WORKERS}
@@ -162,7 +165,7 @@ def time_to_accuracy(device: str, dataset: data.Data, target: float = 0.89, epoc
         return bool(reached)
 
     class Watch(Reporter):
-        def log(self, points: list) -> None:  # noqa: ANN001
+        def log(self, points: list[MetricPoint]) -> None:
             for p in points:
                 if p.split == "test" and p.name == "acc" and p.value >= target and not reached:
                     reached.update(seconds=time.perf_counter() - start, epoch=p.epoch, test_acc=p.value)
@@ -178,8 +181,6 @@ def time_to_accuracy(device: str, dataset: data.Data, target: float = 0.89, epoc
 
 def job_start_seconds(repeats: int = 3, timeout: float = 120.0) -> list[float]:
     """Queue-to-first-step seconds of tiny runs handed to an already running (warm) supervisor."""
-    from cnnkit.store import Store
-
     with tempfile.TemporaryDirectory() as home:
         store = Store(home)
         proc = subprocess.Popen([sys.executable, "-m", "cnnkit", "worker", "--store", home, "--idle-exit", "60"],
@@ -193,7 +194,7 @@ def job_start_seconds(repeats: int = 3, timeout: float = 120.0) -> list[float]:
                 deadline = time.time() + timeout
                 while time.time() < deadline:
                     run = store.get(run_id)
-                    if run.status not in ("queued", "running"):
+                    if run.status not in Status.ACTIVE:
                         break
                     time.sleep(0.05)
                 if run.first_step_at is None:
@@ -208,8 +209,6 @@ def job_start_seconds(repeats: int = 3, timeout: float = 120.0) -> list[float]:
 def compare_render_seconds(runs: int = 200, epochs: int = 50, repeats: int = 3) -> list[float]:
     """Time of the Compare page's data + figure building with ``runs`` × ``epochs`` in the store."""
     from cnnkit import compare
-    from cnnkit.store import Store
-
     with tempfile.TemporaryDirectory() as home:
         store = Store(home)
         fill_store(store, runs, epochs)
@@ -221,7 +220,7 @@ def compare_render_seconds(runs: int = 200, epochs: int = 50, repeats: int = 3) 
         return out
 
 
-def fill_store(store, runs: int, epochs: int, reports_per_epoch: int = 5) -> None:  # noqa: ANN001
+def fill_store(store: Store, runs: int, epochs: int, reports_per_epoch: int = 5) -> None:
     """Finished synthetic runs with realistic curves (for the dashboard timing only)."""
     import math
     import random
@@ -244,7 +243,7 @@ def fill_store(store, runs: int, epochs: int, reports_per_epoch: int = 5) -> Non
             points += [((e + 1) * steps, e + 1.0, "train", n, v, t + (e + 1) * 10) for n, v in
                        (("lr", config.lr), ("epoch_seconds", 10.0), ("images_per_sec", 6000.0))]
         store.insert_finished({
-            "name": f"synthetic {i}", "status": "completed", "model": config.model, "dataset": config.dataset,
+            "name": f"synthetic {i}", "status": Status.COMPLETED, "model": config.model, "dataset": config.dataset,
             "config": config.to_dict(), "queued_at": t, "started_at": t, "finished_at": t + epochs * 10,
             "step": epochs * steps, "total_steps": epochs * steps, "epoch": epochs,
             "summary": {"params": 61706, "macs": 416520, "final": {"test_acc": 1 - loss / 2.4},
@@ -274,37 +273,53 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+SECTIONS = ("throughput", "accuracy", "threads", "jobs", "dashboard")
+
+
 def run(models: list[str] | None = None, device: str = "auto", short: bool = False, repeats: int = 3,
-        log=print) -> dict[str, Any]:  # noqa: ANN001
-    """Everything ``bench`` measures, as one JSON-ready dict."""
+        log: Callable[[str], None] = print, sections: tuple[str, ...] = SECTIONS) -> dict[str, Any]:
+    """What ``bench`` measures in ``sections``, as one JSON-ready dict."""
     dataset = data.load("fashion-mnist")
+    report: dict[str, Any] = {"machine": machine(), "device": device, "short": short,
+                              "date": time.strftime("%Y-%m-%d"), "sections": list(sections)}
+    if "throughput" in sections:
+        report["throughput"] = throughput(models, device, short, repeats, dataset, log)
+    if "accuracy" in sections:
+        if short:
+            report["time_to_accuracy"] = {"skipped": "short mode"}
+        else:
+            log("time to 89 % test accuracy, ReLU/max-pool LeNet on Fashion-MNIST")
+            report["time_to_accuracy"] = {"fashion-mnist": time_to_accuracy(device, dataset)}
+            if data.is_available("mnist"):
+                report["time_to_accuracy"]["mnist"] = time_to_accuracy(device, data.load("mnist"), target=0.99)
+    if "threads" in sections and resolve_device(device).type == "cpu":
+        log("job threads: epoch time idle and beside one busy process")
+        report["threads"] = bench_threads.run(short, log, dataset)
+    if "jobs" in sections:
+        log("job start: queue → first step through a warm supervisor")
+        starts = job_start_seconds(repeats=2 if short else 5)
+        report["job_start_seconds"] = statistics.median(starts)
+        report["job_start_samples"] = starts
+        log("compare page: data + figures with 200 runs × 50 epochs")
+        renders = compare_render_seconds(runs=40 if short else 200, epochs=10 if short else 50)
+        report["compare_render_seconds"] = statistics.median(renders)
+        report["compare_runs"] = 40 if short else 200
+    if "dashboard" in sections:
+        report["dashboard"] = bench_dashboard.run(short, log, fill_store)
+    return report
+
+
+def throughput(models: list[str] | None, device: str, short: bool, repeats: int, dataset: data.Data,
+               log: Callable[[str], None]) -> list[dict[str, Any]]:
     on_gpu = resolve_device(device).type == "cuda"
-    cases = [c for c in CASES if not models or c.model in models]
     results = []
-    for case in cases:
+    for case in [c for c in CASES if not models or c.model in models]:
         images = SHORT_IMAGES[case.model] if short else case.images
         if on_gpu and not short:
             images = 60_000 if case.model in ("lenet", "mlp") else min(60_000, case.images * 8)
         log(f"{case.label}: {images} images, textbook vs ours, {repeats} repeats")
         results.append(compare_loops(case, images, device, repeats, dataset, log).row())
-    report: dict[str, Any] = {"machine": machine(), "device": device, "short": short,
-                              "date": time.strftime("%Y-%m-%d"), "throughput": results}
-    if short:
-        report["time_to_accuracy"] = {"skipped": "short mode"}
-    else:
-        log("time to 89 % test accuracy, ReLU/max-pool LeNet on Fashion-MNIST")
-        report["time_to_accuracy"] = {"fashion-mnist": time_to_accuracy(device, dataset)}
-        if data.is_available("mnist"):
-            report["time_to_accuracy"]["mnist"] = time_to_accuracy(device, data.load("mnist"), target=0.99)
-    log("job start: queue → first step through a warm supervisor")
-    starts = job_start_seconds(repeats=2 if short else 5)
-    report["job_start_seconds"] = statistics.median(starts)
-    report["job_start_samples"] = starts
-    log("compare page: data + figures with 200 runs × 50 epochs")
-    renders = compare_render_seconds(runs=40 if short else 200, epochs=10 if short else 50)
-    report["compare_render_seconds"] = statistics.median(renders)
-    report["compare_runs"] = 40 if short else 200
-    return report
+    return results
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -313,12 +328,12 @@ def format_report(report: dict[str, Any]) -> str:
     m = report["machine"]
     lines = [f"machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']}, gpu: {m['gpu'] or 'none'}; "
              f"device {report['device']}; {report['date']}" + ("; short mode" if report["short"] else "")]
-    rows = [(r["case"], r["images"], r["textbook_s"], r["ours_s"], f"{r['speedup']:.1f}×", r["epoch_textbook_s"],
-             r["epoch_ours_s"], r["textbook_workers"]) for r in report["throughput"]]
-    lines.append(format_table(rows, ["case", "images", "textbook s", "ours s", "speedup", "epoch textbook s",
-                                     "epoch ours s", "tb workers"], "lrrrrrrr"))
-    tta = report["time_to_accuracy"]
-    for name, value in tta.items():
+    if "throughput" in report:
+        rows = [(r["case"], r["images"], r["textbook_s"], r["ours_s"], f"{r['speedup']:.1f}×",
+                 r["epoch_textbook_s"], r["epoch_ours_s"], r["textbook_workers"]) for r in report["throughput"]]
+        lines.append(format_table(rows, ["case", "images", "textbook s", "ours s", "speedup", "epoch textbook s",
+                                         "epoch ours s", "tb workers"], "lrrrrrrr"))
+    for name, value in report.get("time_to_accuracy", {}).items():
         if isinstance(value, dict) and value.get("reached"):
             lines.append(f"time to {value['test_acc']:.3f} ≥ {value['target']} test acc on {name}: "
                          f"{value['seconds']:.1f} s (epoch {value['epoch']:g})")
@@ -327,17 +342,24 @@ def format_report(report: dict[str, Any]) -> str:
                          f"(best {value.get('best_test_acc')})")
         else:
             lines.append(f"time to accuracy: {value}")
-    lines.append(f"job start (queue → first step, warm supervisor): {report['job_start_seconds']:.2f} s median")
-    lines.append(f"compare page with {report['compare_runs']} runs: {report['compare_render_seconds']:.2f} s median")
+    if "threads" in report:
+        lines += bench_threads.format_section(report["threads"])
+    if "job_start_seconds" in report:
+        lines.append(f"job start (queue → first step, warm supervisor): {report['job_start_seconds']:.2f} s median")
+        lines.append(f"compare page with {report['compare_runs']} runs: {report['compare_render_seconds']:.2f} s "
+                     "median")
+    if "dashboard" in report:
+        lines += bench_dashboard.format_section(report["dashboard"])
     return "\n".join(lines)
 
 
-def main(models: list[str] | None, device: str, short: bool, repeats: int, as_json: bool) -> int:
+def main(models: list[str] | None, device: str, short: bool, repeats: int, as_json: bool,
+         sections: tuple[str, ...] = SECTIONS) -> int:
     import warnings
 
     warnings.filterwarnings("ignore", message="This DataLoader will create")  # d2l's 4 workers on 2 cores: we know
     log = (lambda msg: print(msg, file=sys.stderr, flush=True))
-    report = run(models, device, short, repeats, log)
+    report = run(models, device, short, repeats, log, sections)
     print(format_report(report))
     if as_json:
         print(json.dumps(report))

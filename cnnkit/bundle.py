@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cnnkit.config import RunConfig
 from cnnkit.errors import CnnkitError, StoreError
-from cnnkit.store import FINISHED, RUN_ID_RE, Store
+from cnnkit.store import Status, Store, is_run_id
 
 FORMAT = "cnnkit-bundle"
 VERSION = 1
@@ -116,8 +117,7 @@ def read_bundle(path: Path | str) -> Bundle:
         if manifest.get("version") != VERSION:
             raise BundleError(f"manifest.json: version must be {VERSION}, got {manifest.get('version')!r}")
         ids = manifest.get("runs")
-        if not isinstance(ids, list) or len(ids) > MAX_RUNS or not all(isinstance(i, str) and RUN_ID_RE.match(i)
-                                                                       for i in ids):
+        if not isinstance(ids, list) or len(ids) > MAX_RUNS or not all(is_run_id(i) for i in ids):
             raise BundleError(f"manifest.json: runs must be a list of at most {MAX_RUNS} run ids")
         if len(set(ids)) != len(ids):
             raise BundleError("manifest.json: a run is listed more than once")
@@ -151,8 +151,6 @@ def _json(zf: zipfile.ZipFile, name: str, members: dict | None = None) -> Any:
 
 
 def _check_run(run: Any, run_id: str) -> dict[str, Any]:
-    from cnnkit.config import RunConfig
-
     where = f"runs/{run_id}.json"
     if not isinstance(run, dict):
         raise BundleError(f"{where}: must be a JSON object")
@@ -161,8 +159,8 @@ def _check_run(run: Any, run_id: str) -> dict[str, Any]:
             raise BundleError(f"{where}: field {key} is missing or has the wrong type")
     if run["id"] != run_id:
         raise BundleError(f"{where}: id {run['id']!r} does not match its file name")
-    if run["status"] not in FINISHED:
-        raise BundleError(f"{where}: status must be one of {', '.join(FINISHED)}")
+    if run["status"] not in Status.FINISHED:
+        raise BundleError(f"{where}: status must be one of {', '.join(Status.FINISHED)}")
     if run["group"] is not None and not GROUP_RE.match(run["group"]):
         raise BundleError(f"{where}: group must be lower-case letters, digits and dashes")
     if not all(isinstance(t, str) and len(t) <= 50 for t in run["tags"]) or len(run["name"]) > 200:

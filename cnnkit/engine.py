@@ -13,7 +13,7 @@ import math
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,16 +24,18 @@ from torch.nn import functional as F
 
 from cnnkit import anatomy, augment, data
 from cnnkit.config import RunConfig
+from cnnkit.cpu_threads import ThreadGovernor
 from cnnkit.errors import ConfigError, StoreError
 from cnnkit.models import registry
 from cnnkit.models.layers import initialize
+from cnnkit.models.shapes import check_fits
+from cnnkit.plan import RunPlan, plan_run
+from cnnkit.store import Status
 
-CHECKPOINT_NAME = "checkpoint.pt"
-PREDICTIONS_NAME = "predictions.pt"  # test-set index, label and prediction of the final model
 EVAL_BATCH = 1024
 
-# How a run ended. "running" and the rest live in the store; these are what fit() itself returns.
-COMPLETED, CANCELLED, DIVERGED, OOM = "completed", "cancelled", "diverged", "oom"
+# How fit() can end; the store's Status has the rest (queued, running, …).
+COMPLETED, CANCELLED, DIVERGED, OOM = Status.COMPLETED, Status.CANCELLED, Status.DIVERGED, Status.OOM
 
 
 @dataclass
@@ -101,14 +103,14 @@ def describe_device(device: torch.device) -> str:
     return f"cpu · {torch.get_num_threads()} threads"
 
 
-def build_for(config: RunConfig, device: torch.device | str = "cpu") -> nn.Module:
-    """The run's model, initialised by its seed and scheme, on ``device``."""
-    spec = data.get_spec(config.dataset)
+def build_for(plan: RunPlan) -> nn.Module:
+    """The run's model, initialised by its seed and scheme, on the plan's device."""
+    config = plan.config
+    channels, size, _ = plan.input_shape
     torch.manual_seed(config.seed)
-    model = registry.build_model(config.model, registry.in_channels_for(config.model, config.dataset),
-                                 spec.num_classes, config.input_size, **config.model_options)
+    model = registry.build_model(config.model, channels, plan.num_classes, size, **config.model_options)
     initialize(model, config.init)
-    return model.to(device)
+    return model.to(plan.device)
 
 
 def lr_at(config: RunConfig, step: int, steps_per_epoch: int) -> float:
@@ -125,7 +127,7 @@ def lr_at(config: RunConfig, step: int, steps_per_epoch: int) -> float:
     return config.lr
 
 
-def make_optimizer(config: RunConfig, params) -> torch.optim.Optimizer:  # noqa: ANN001
+def make_optimizer(config: RunConfig, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
     kw = {"lr": config.lr, "weight_decay": config.weight_decay}
     if config.optimizer == "sgd":
         return torch.optim.SGD(params, **kw)
@@ -147,42 +149,48 @@ def fit(
     config: RunConfig,
     reporter: Reporter | Callable[[list[MetricPoint]], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
-    checkpoint_dir: Path | str | None = None,
+    checkpoint: Path | str | None = None,
     resume: bool = False,
     dataset: data.Data | None = None,
+    predictions: Path | str | None = None,
+    governor: ThreadGovernor | None = None,
 ) -> FitResult:
     """Train ``config`` to the end, to a stop request, or to divergence; returns how it ended.
 
     ``reporter`` is a Reporter or a plain function receiving lists of MetricPoint.
     ``should_stop`` is polled every step; when it returns True the run checkpoints and ends
-    ``cancelled``. With ``checkpoint_dir`` a checkpoint is written after every epoch (write, then
-    rename); ``resume`` continues from the one there, epoch and step counts included.
+    ``cancelled``. With ``checkpoint`` (a file path) a checkpoint is written there after every epoch
+    (write, then rename); ``resume`` continues from it, epoch and step counts included. With
+    ``predictions`` (a file path) the final model's test-set predictions are saved there. A
+    ``governor`` sets the CPU thread count between steps (background jobs use one; see cpu_threads).
     """
     if reporter is None:
         reporter = Reporter()
     elif not isinstance(reporter, Reporter):
         reporter = CallbackReporter(reporter)
     should_stop = should_stop or (lambda: False)
-    config.check_fits()
-    device = resolve_device(config.device)
-    run = _Run(config, device, dataset or data.load(config.dataset), checkpoint_dir)
+    plan = plan_run(config, resolve_device(config.device))
+    check_fits(config.model, config.model_options, plan.input_shape)
+    trainer = Trainer(plan, dataset or data.load(config.dataset), checkpoint, predictions)
     if resume:
-        run.restore()
-    reporter.start(run.info())
+        trainer.restore()
+    reporter.start(trainer.info())
     try:
-        return run.train(reporter, should_stop)
+        return trainer.train(reporter, should_stop, governor)
     except torch.OutOfMemoryError as exc:
-        return run.result(OOM, error=_first_line(exc))
+        return trainer.result(OOM, error=_first_line(exc))
     except RuntimeError as exc:
         if "can't allocate memory" in str(exc) or "out of memory" in str(exc).lower():
-            return run.result(OOM, error=_first_line(exc))
+            return trainer.result(OOM, error=_first_line(exc))
         raise
 
 
-class _Run:
-    """One run's state: data and model on the device, optimizer, counters, history."""
+class Trainer:
+    """One run's training state: data and model on the device, optimizer, counters, history."""
 
-    def __init__(self, config: RunConfig, device: torch.device, raw: data.Data, checkpoint_dir: Path | str | None):
+    def __init__(self, plan: RunPlan, raw: data.Data, checkpoint: Path | str | None,
+                 predictions: Path | str | None = None):
+        config, device = plan.config, plan.device
         self.config, self.device = config, device
         self.cuda = device.type == "cuda"
         if self.cuda:
@@ -190,31 +198,29 @@ class _Run:
             torch.backends.cuda.matmul.allow_tf32 = True
             torch.backends.cudnn.allow_tf32 = True
         self.data = data.variant(raw, config.subset, config.test_subset, config.permute_pixels, config.seed).to(device)
-        spec = registry.get(config.model)
-        self.input_shape = registry.input_shape(config.model, config.dataset, config.input_size)
-        channels, size, _ = self.input_shape
-        self.transform = data.make_transform(raw.spec, size, channels, config.normalize, device)
+        self.input_shape = plan.input_shape
+        self.transform = plan.transform
         self.augmenter = augment.make_augmenter(config.augment, config.crop_padding, self.data.train_x, config.seed)
-        self.num_classes = raw.spec.num_classes
-        self.model = build_for(config, device)
+        self.num_classes = plan.num_classes
+        self.model = build_for(plan)
         # channels_last: cuDNN's fast layout, and on the CPU oneDNN's pooling is 3× faster in it.
-        self.channels_last = spec.family == "cnn"
+        self.channels_last = plan.model.family == "cnn"
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.optimizer = make_optimizer(config, self.model.parameters())
         self.n_train = self.data.train_y.numel()
         self.steps_per_epoch = math.ceil(self.n_train / config.batch_size)
         self.total_steps = self.steps_per_epoch * config.epochs
-        self.checkpoint = Path(checkpoint_dir) / CHECKPOINT_NAME if checkpoint_dir else None
+        self.checkpoint = Path(checkpoint) if checkpoint else None
+        self.predictions_path = Path(predictions) if predictions else None
         self.step = 0  # global, counts finished steps
         self.epoch = 0  # finished epochs
         self.epoch_sums = torch.zeros(2, device=device)  # loss·n and correct of the epoch so far
         self.epoch_count = 0
         self.epoch_seconds = 0.0
         self.history: list[dict[str, float]] = []
-        self.confusion: torch.Tensor | None = None
-        self.t_start = time.time()
-
+        self.confusion: torch.Tensor | None = None  # of the latest evaluation
+        self.predictions: torch.Tensor | None = None  # of the latest evaluation, in test-set order
         channels, size, _ = self.input_shape
         self.anatomy = anatomy.describe(config.model, channels, size, self.num_classes, **config.model_options)
 
@@ -240,7 +246,8 @@ class _Run:
         return MetricPoint(self.step, round(epoch, 4), split, name, value, time.time())
 
     # ---- the loop ----------------------------------------------------------------------------
-    def train(self, reporter: Reporter, should_stop: Callable[[], bool]) -> FitResult:
+    def train(self, reporter: Reporter, should_stop: Callable[[], bool],
+              governor: ThreadGovernor | None = None) -> FitResult:
         config, model, opt = self.config, self.model, self.optimizer
         bs = config.batch_size
         report_steps = _report_steps(self.steps_per_epoch, config.reports_per_epoch)
@@ -252,6 +259,8 @@ class _Run:
             start_i = self.step - self.epoch * self.steps_per_epoch
             t0 = time.perf_counter()
             for i in range(start_i, self.steps_per_epoch):
+                if governor:
+                    governor.tick()
                 if should_stop():
                     self.epoch_seconds += self._elapsed(t0)
                     self.save()
@@ -384,11 +393,11 @@ class _Run:
 
     def save_predictions(self) -> None:
         """What the final model predicts for every test image (for confusion and error browsing)."""
-        if self.checkpoint is None or getattr(self, "predictions", None) is None:
+        if self.predictions_path is None or self.predictions is None:
             return
         index = self.data.test_index if self.data.test_index is not None else torch.arange(len(self.predictions))
         torch.save({"index": index.cpu(), "label": self.data.test_y.cpu(), "pred": self.predictions},
-                   self.checkpoint.parent / PREDICTIONS_NAME)
+                   self.predictions_path)
 
     def restore(self) -> None:
         state = load_checkpoint(self.checkpoint) if self.checkpoint else None

@@ -10,15 +10,20 @@ Evaluating the test set is counted at a third of the cost of training on as many
 """
 from __future__ import annotations
 
+import json
 import math
 import statistics
 from dataclasses import dataclass
 from typing import Any
 
 from cnnkit.config import RunConfig
-from cnnkit.store import Store
+from cnnkit.datasets import DATASETS
+from cnnkit.store import Status, Store
 
-SPLIT_SIZES = {"fashion-mnist": (60_000, 10_000), "mnist": (60_000, 10_000), "cifar10": (50_000, 10_000)}
+# The model side (cnnkit.anatomy, cnnkit.models, cnnkit.plan) is imported inside the functions that
+# use it: it imports torch (about a second), which a page that only shows an estimate need not wait for.
+
+SPLIT_SIZES = {name: (spec.train_size, spec.test_size) for name, spec in DATASETS.items()}
 # Assumed training throughput in MACs per second (forward + backward, per image MAC count) and a cap
 # in images per second for tiny models, where per-step overhead dominates. Deliberately modest.
 GUESS_MACS_PER_SEC = {"cpu": 4e9, "cuda": 3e12}
@@ -59,12 +64,13 @@ def sizes(config: RunConfig) -> tuple[int, int]:
 
 
 def model_macs(config: RunConfig) -> int:
-    from cnnkit import anatomy, data
-    from cnnkit.models import registry
+    """MACs per image of ``config``'s model, at the input its run gives it."""
+    from cnnkit import anatomy
+    from cnnkit.plan import plan_run
 
-    channels, size, _ = registry.input_shape(config.model, config.dataset, config.input_size)
-    classes = data.get_spec(config.dataset).num_classes
-    return anatomy.describe(config.model, channels, size, classes, **config.model_options).macs
+    plan = plan_run(config)
+    channels, size, _ = plan.input_shape
+    return anatomy.describe(config.model, channels, size, plan.num_classes, **config.model_options).macs
 
 
 def estimate(config: RunConfig, store: Store | None = None, gpu_available: bool = False) -> Estimate:
@@ -103,7 +109,7 @@ def estimate(config: RunConfig, store: Store | None = None, gpu_available: bool 
 def _history(store: Store, kind: str) -> list[dict[str, Any]]:
     """Finished runs with a measured throughput on ``kind``: model, knobs, input, images/s, MACs."""
     out = []
-    for run in store.list_runs(status="completed", limit=MAX_HISTORY):
+    for run in store.list_runs(status=Status.COMPLETED, limit=MAX_HISTORY):
         ips = run.summary.get("images_per_sec")
         if not ips or not math.isfinite(ips) or not (run.device or "").startswith(kind):
             continue
@@ -123,8 +129,6 @@ def _input(config: RunConfig) -> tuple[int, int, int]:
 
 
 def _options_key(config: RunConfig) -> str:
-    import json
-
     return json.dumps(config.to_dict()["model_options"], sort_keys=True)
 
 

@@ -1,4 +1,4 @@
-"""Plain-text tables for the terminal."""
+"""Plain-text tables for the terminal, and the number formats the reports share."""
 from __future__ import annotations
 
 import math
@@ -32,3 +32,15 @@ def format_count(n: float) -> str:
         if abs(n) >= scale:
             return f"{n / scale:.3g} {unit}"
     return f"{n:g}" if not math.isnan(n) else "nan"
+
+
+def format_pct(x: float | None, digits: int = 0) -> str:
+    """A fraction as a percentage: 0.874 → '87 %', with digits=1 '87.4 %'; None → '—'."""
+    return "—" if x is None else f"{100 * x:.{digits}f} %"
+
+
+def format_mean_std(mean: float | None, std: float | None) -> str:
+    """Mean ± std of fractions as percentages: '87.4 ± 0.3 %'; without a std '87.4 %'; None → '—'."""
+    if mean is None:
+        return "—"
+    return f"{100 * mean:.1f} ± {100 * std:.1f} %" if std is not None else f"{100 * mean:.1f} %"

@@ -4,65 +4,69 @@ The selection lives in the URL's query parameters (compare.Selection), so a link
 """
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 import ui
 from cnnkit import compare, report
 
-store = ui.page("Compare", ":material/monitoring:")
-st.title("Compare")
+CURVE_ROWS = (("train_loss", "train_acc"), ("test_loss", "test_acc"))
+FILTERS = (("models", "model"), ("datasets", "dataset"), ("statuses", "status"), ("groups", "group"), ("tags", "tag"))
+RESULT_FORMATS = {
+    "final_test_acc": st.column_config.NumberColumn("final test acc", format="%.4f"),
+    "best_test_acc": st.column_config.NumberColumn("best test acc", format="%.4f"),
+    "final_train_loss": st.column_config.NumberColumn("final train loss", format="%.4f"),
+    "final_train_acc": st.column_config.NumberColumn("final train acc", format="%.4f"),
+    "params": st.column_config.NumberColumn(format="localized"),
+    "macs": st.column_config.NumberColumn("MACs", format="localized"),
+    "train_seconds": st.column_config.NumberColumn("time (s)", format="%.1f"),
+    "images_per_sec": st.column_config.NumberColumn("images/s", format="%.0f"),
+}
 
-WIDGETS = ("models", "datasets", "statuses", "groups", "tags", "runs", "group_by", "x", "smoothing", "log_y",
-           "reference", "scatter_x")
 
-
-def url_query() -> dict[str, list[str]]:
-    return {k: st.query_params.get_all(k) for k in st.query_params}
+def widget_value(name: str) -> object:
+    return st.session_state[f"compare.{name}"]
 
 
 def load(sel: compare.Selection) -> None:
     """Put a selection into the widgets (before they are drawn)."""
-    for name in WIDGETS:
+    for name in compare.FIELDS:
         st.session_state[f"compare.{name}"] = getattr(sel, name)
 
 
-def keep_known(name: str, options: list) -> None:
+def keep_known(name: str, options: list[str]) -> None:
     """Drop values a list widget cannot show (a deleted run, a group that is gone)."""
     key = f"compare.{name}"
     st.session_state[key] = [v for v in st.session_state.get(key, []) if v in options]
 
 
-with ui.guard():
-    # The URL is the source of truth when it changed behind our back (a pasted link, a page link);
-    # otherwise the widgets are, and the URL follows them.
-    query = url_query()
+def restore_selection() -> None:
+    """The URL is the source of truth when it changed behind our back (a pasted link, a page link);
+    otherwise the widgets are, and the URL follows them."""
+    query = {k: st.query_params.get_all(k) for k in st.query_params}
     last = st.session_state.get("compare.last_query")
     if "compare.selection" not in st.session_state or (query and query != last):
         load(compare.Selection.from_query(query))
     elif not query and last:
         load(st.session_state["compare.selection"])  # back from another page: the view as it was
 
-    frame = store.runs_frame(store.list_runs(limit=compare.MAX_RUNS * 4))
-    if frame.empty:
-        st.info("No runs yet. Launch some on the Train page, or run the first comparison from the home page.")
-        st.stop()
-    options = compare.filter_options(frame)
 
+def run_picker(frame: pd.DataFrame) -> pd.DataFrame:
+    """The filters and the run list; returns the runs they pick."""
+    options = compare.filter_options(frame)
     with st.expander("Select runs", expanded=True):
-        c = st.columns(5)
-        for col, (name, label) in zip(c, (("models", "model"), ("datasets", "dataset"), ("statuses", "status"),
-                                          ("groups", "group"), ("tags", "tag"))):
+        for col, (name, label) in zip(st.columns(len(FILTERS)), FILTERS):
             keep_known(name, options[name])
             col.multiselect(label, options[name], key=f"compare.{name}", placeholder="any")
-        filtered = compare.filter_runs(frame, compare.Selection(
-            models=st.session_state["compare.models"], datasets=st.session_state["compare.datasets"],
-            statuses=st.session_state["compare.statuses"], groups=st.session_state["compare.groups"],
-            tags=st.session_state["compare.tags"]))
-        labels = dict(zip(filtered["id"], filtered["name"] + " · " + filtered["id"] + " · " + filtered["status"]))
+        filtered = compare.filter_runs(frame, compare.Selection(**{name: widget_value(name) for name, _ in FILTERS}))
+        labels = compare.run_choices(filtered)
         keep_known("runs", list(labels))
         st.multiselect("runs", list(labels), format_func=labels.get, key="compare.runs",
                        placeholder=f"all {len(labels)} runs the filters keep")
+    return compare.filter_runs(filtered, compare.Selection(runs=widget_value("runs")))
 
+
+def view_controls(chosen: pd.DataFrame) -> None:
     c = st.columns([2, 2, 2, 1, 1])
     c[1].segmented_control("x axis", list(compare.X_AXES), key="compare.x", required=True,
                            format_func=lambda k: compare.X_AXES[k])
@@ -71,8 +75,6 @@ with ui.guard():
     c[3].toggle("log y", key="compare.log_y")
     c[4].toggle("d2l reference", key="compare.reference",
                 help="stars at epoch 10: d2l's results for the same architectures (x axis: epoch)")
-    chosen = filtered[filtered["id"].isin(st.session_state["compare.runs"])] if st.session_state["compare.runs"] \
-        else filtered
     groupable = compare.groupable_fields(chosen)
     if st.session_state.get("compare.group_by") not in ["", *groupable]:
         st.session_state["compare.group_by"] = ""
@@ -80,47 +82,38 @@ with ui.guard():
                    format_func=lambda f: f.removeprefix("cfg.") if f else "— (one line per run)",
                    help="one mean line with a ± std band per value; member runs drawn faint")
 
-    sel = compare.Selection(**{name: st.session_state[f"compare.{name}"] for name in WIDGETS})
+
+def remember(sel: compare.Selection) -> None:
+    """Keep the selection for the next visit and write it into the URL."""
     st.session_state["compare.selection"] = sel
-    st.session_state["compare.last_query"] = {k: v if isinstance(v, list) else [v] for k, v in sel.to_query().items()}
+    st.session_state["compare.last_query"] = sel.query_lists()
     st.query_params.from_dict(sel.to_query())
 
-    view = compare.build_view(store, sel, frame=frame)
-    st.caption(f"{len(view.runs)} runs · {view.points:,} points · built in {view.seconds:.2f} s"
-               + (f" · this view's link ends in `?{sel.query_string()}`" if sel.query_string() else ""))
-    if view.runs.empty:
-        st.warning("No run matches the selection.")
-        st.stop()
 
-    for row in (("train_loss", "train_acc"), ("test_loss", "test_acc")):
-        cols = st.columns(2)
-        for col, key in zip(cols, row):
+def curves(view: compare.CompareView) -> None:
+    for row in CURVE_ROWS:
+        for col, key in zip(st.columns(2), row):
             col.plotly_chart(view.curves[key], key=f"compare.fig.{key}")
 
-    if not view.summary.empty:
-        st.subheader("Groups")
-        st.dataframe(view.summary, hide_index=True, column_config={
-            c: st.column_config.NumberColumn(format="%.4f") for c in view.summary.columns if "acc" in c})
 
+def group_table(summary: pd.DataFrame) -> None:
+    st.subheader("Groups")
+    st.dataframe(summary, hide_index=True, column_config={
+        c: st.column_config.NumberColumn(format="%.4f") for c in summary.columns if "acc" in c})
+
+
+def results(view: compare.CompareView) -> None:
     st.subheader("Results")
-    st.dataframe(view.table, hide_index=True, key="compare.table", column_config={
-        "final_test_acc": st.column_config.NumberColumn("final test acc", format="%.4f"),
-        "best_test_acc": st.column_config.NumberColumn("best test acc", format="%.4f"),
-        "final_train_loss": st.column_config.NumberColumn("final train loss", format="%.4f"),
-        "final_train_acc": st.column_config.NumberColumn("final train acc", format="%.4f"),
-        "params": st.column_config.NumberColumn(format="localized"),
-        "macs": st.column_config.NumberColumn("MACs", format="localized"),
-        "train_seconds": st.column_config.NumberColumn("time (s)", format="%.1f"),
-        "images_per_sec": st.column_config.NumberColumn("images/s", format="%.0f")})
-
+    st.dataframe(view.table, hide_index=True, key="compare.table", column_config=RESULT_FORMATS)
     c1, c2 = st.columns([1, 3])
     c1.selectbox("scatter x", list(compare.SCATTER_X), key="compare.scatter_x", format_func=compare.SCATTER_X.get)
     c2.plotly_chart(view.scatter, key="compare.fig.scatter")
 
+
+def exports(view: compare.CompareView, sel: compare.Selection) -> None:
     st.subheader("Export")
     table, summary, figures = view.table, view.summary, dict(view.curves, scatter=view.scatter)
     query = sel.query_string()
-    notes = [f"Selection: {query or 'all runs'}"] + ([f"Grouped by {sel.group_by}"] if sel.group_by else [])
     e = st.columns(4)
     e[0].download_button("CSV", lambda: report.to_csv(table), "cnnkit-compare.csv", "text/csv", key="compare.csv",
                          on_click="ignore")
@@ -128,7 +121,32 @@ with ui.guard():
                          "text/markdown", key="compare.md", on_click="ignore")
     e[2].download_button("JSON", lambda: report.to_json(table, sel.to_query()), "cnnkit-compare.json",
                          "application/json", key="compare.json", on_click="ignore")
-    e[3].download_button("HTML report", lambda: report.to_html("cnnkit comparison", table, figures, notes, summary,
+    e[3].download_button("HTML report", lambda: report.to_html("cnnkit comparison", table, figures,
+                                                               sel.report_notes(), summary,
                                                                link=f"?{query}" if query else None),
                          "cnnkit-compare.html", "text/html", key="compare.html", on_click="ignore",
                          help="a standalone page with the interactive figures; opens offline")
+
+
+store = ui.page("Compare", ":material/monitoring:")
+st.title("Compare")
+with ui.guard():
+    restore_selection()
+    frame = store.runs_frame(store.list_runs(limit=compare.MAX_RUNS * 4))
+    if frame.empty:
+        st.info("No runs yet. Launch some on the Train page, or run the first comparison from the home page.")
+        st.stop()
+    view_controls(run_picker(frame))
+    sel = compare.Selection(**{name: widget_value(name) for name in compare.FIELDS})
+    remember(sel)
+    view = compare.build_view(store, sel, frame=frame)
+    st.caption(f"{len(view.runs)} runs · {view.points:,} points · built in {view.seconds:.2f} s"
+               + (f" · this view's link ends in `?{sel.query_string()}`" if sel.query_string() else ""))
+    if view.runs.empty:
+        st.warning("No run matches the selection.")
+        st.stop()
+    curves(view)
+    if not view.summary.empty:
+        group_table(view.summary)
+    results(view)
+    exports(view, sel)

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cnnkit import compare  # noqa: E402
 from cnnkit.config import RunConfig  # noqa: E402
-from cnnkit.store import Store  # noqa: E402
+from cnnkit.store import Status, Store  # noqa: E402
 
 REPORTS_PER_EPOCH = 5
 
@@ -49,7 +49,7 @@ def synthetic_run(i: int, epochs: int, rng: random.Random) -> tuple[dict, list[t
                    (step, float(e + 1), "train", "images_per_sec", 6000.0, wall)]
     final = 1 - test_loss / 2.6
     record = {"name": f"{model} lr={lr} seed={i // 8}", "group": f"bench-{i % 4}", "tags": ["bench"],
-              "status": "completed", "model": model, "dataset": "fashion-mnist", "config": config,
+              "status": Status.COMPLETED, "model": model, "dataset": "fashion-mnist", "config": config,
               "queued_at": start, "started_at": start, "finished_at": wall, "device": "cpu · 1 threads",
               "step": step, "total_steps": step, "epoch": float(epochs),
               "summary": {"params": 61706 if model == "lenet" else 203530,

@@ -1,6 +1,10 @@
 """activations: a trained run's feature maps, filters, predictions and the per-class preview."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import pytest
 import torch
 
@@ -20,8 +24,11 @@ def train(store: Store, fmnist: data.Data, **fields) -> str:
     return run_id
 
 
+Trained = tuple[Store, str, str]  # the store, the LeNet run id, the MLP run id
+
+
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory, fmnist: data.Data) -> tuple[Store, str, str]:
+def trained(tmp_path_factory: pytest.TempPathFactory, fmnist: data.Data) -> Trained:
     store = Store(tmp_path_factory.mktemp("act") / "store")
     lenet = train(store, fmnist, model="lenet", model_options={"activation": "relu", "pool": "max"}, lr=0.1,
                   permute_pixels=True)
@@ -29,7 +36,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, fmnist: data.Data) -> tupl
     return store, lenet, mlp
 
 
-def test_feature_maps_of_the_first_two_conv_layers(trained, fmnist: data.Data) -> None:  # noqa: ANN001
+def test_feature_maps_of_the_first_two_conv_layers(trained: Trained, fmnist: data.Data) -> None:
     store, lenet, _ = trained
     loaded = activations.load_run(store, lenet)
     assert not loaded.model.training and loaded.permutation is not None
@@ -42,7 +49,7 @@ def test_feature_maps_of_the_first_two_conv_layers(trained, fmnist: data.Data) -
     assert probs.shape == (3, 10) and torch.allclose(probs.sum(1), torch.ones(3))
 
 
-def test_prepare_applies_the_runs_own_pixel_permutation(trained, fmnist: data.Data) -> None:  # noqa: ANN001
+def test_prepare_applies_the_runs_own_pixel_permutation(trained: Trained, fmnist: data.Data) -> None:
     store, lenet, _ = trained
     loaded = activations.load_run(store, lenet)
     image = fmnist.test_x[:1]
@@ -51,7 +58,7 @@ def test_prepare_applies_the_runs_own_pixel_permutation(trained, fmnist: data.Da
     assert torch.allclose(x, expected)
 
 
-def test_conv1_filters_and_the_mlp_has_none(trained) -> None:  # noqa: ANN001
+def test_conv1_filters_and_the_mlp_has_none(trained: Trained) -> None:
     store, lenet, mlp = trained
     assert activations.conv1_filters(activations.load_run(store, lenet)).shape == (6, 1, 5, 5)
     loaded = activations.load_run(store, mlp)
@@ -61,7 +68,7 @@ def test_conv1_filters_and_the_mlp_has_none(trained) -> None:  # noqa: ANN001
         activations.conv1_filters(loaded)
 
 
-def test_predictions_confusion_and_misclassified(trained, fmnist: data.Data) -> None:  # noqa: ANN001
+def test_predictions_confusion_and_misclassified(trained: Trained, fmnist: data.Data) -> None:
     store, lenet, _ = trained
     preds = activations.predictions(store, lenet)
     n = preds["label"].numel()
@@ -75,7 +82,7 @@ def test_predictions_confusion_and_misclassified(trained, fmnist: data.Data) -> 
     assert all(t == 4 for _, t, _ in some)
 
 
-def test_missing_or_hostile_checkpoint_is_a_one_line_store_error(store: Store, tmp_path) -> None:  # noqa: ANN001
+def test_missing_or_hostile_checkpoint_is_a_one_line_store_error(store: Store, tmp_path: Path) -> None:
     run_id = store.create_run(RunConfig())
     with pytest.raises(StoreError, match="no checkpoint"):
         activations.load_run(store, run_id)
@@ -83,7 +90,7 @@ def test_missing_or_hostile_checkpoint_is_a_one_line_store_error(store: Store, t
         activations.predictions(store, run_id)
 
     class Evil:
-        def __reduce__(self):  # noqa: ANN204
+        def __reduce__(self) -> tuple[Callable[..., Any], tuple[str]]:
             return (print, ("pwned",))
 
     path = store.checkpoint_path(run_id)

@@ -1,17 +1,14 @@
-"""cnnkit.anatomy: per-layer shapes, parameters and MACs; where a feature map collapses."""
+"""cnnkit.anatomy: per-layer shapes, parameters and MACs, and their totals."""
 from __future__ import annotations
 
 import pytest
 import torch
 import torchvision
-from torch import nn
 
 from cnnkit import anatomy
-from cnnkit.anatomy import CollapseError, describe, min_input_size, output_shape, summarize
-from cnnkit.config import RunConfig
-from cnnkit.errors import ConfigError
-from cnnkit.models import build_model, get
-from cnnkit.table import format_count
+from cnnkit.anatomy import describe, summarize
+from cnnkit.models import build_model
+from cnnkit.models.shapes import CollapseError
 
 
 def conv_macs(out_c: int, side: int, in_c: int, k: int) -> int:
@@ -123,97 +120,8 @@ def test_to_dict_is_the_cli_contract():
     assert doc["layers"][0]["output_shape"] == [6, 28, 28]
 
 
-def test_output_shape():
-    assert output_shape(build_model("lenet"), (1, 28, 28)) == (10,)
-    with torch.device("meta"):
-        assert output_shape(build_model("resnet18", 3), (3, 64, 64)) == (10,)
-    assert output_shape(nn.Sequential(nn.Conv2d(1, 4, 3)), (1, 10, 10)) == (4, 8, 8)
-
-
-# ---- collapse -----------------------------------------------------------------------------------
-
-def test_collapse_names_the_layer_on_a_real_device():
-    net = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.Conv2d(2, 2, 5))
-    with pytest.raises(CollapseError) as info:
-        output_shape(net, (1, 4, 4))
-    assert info.value.layer == "2" and info.value.layer_type == "Conv2d"
-    assert info.value.input_shape == (1, 2, 4, 4)
-    assert "layer 2 (Conv2d)" in str(info.value) and "4×4" in str(info.value)
-
-
-def test_collapse_of_a_pooling_layer():
-    net = nn.Sequential(nn.MaxPool2d(2), nn.MaxPool2d(2))
-    with pytest.raises(CollapseError) as info:
-        output_shape(net, (1, 3, 3))
-    assert info.value.layer == "1" and info.value.layer_type == "MaxPool2d"
-
-
 def test_alexnet_at_28_collapses_at_its_second_pool():
     with pytest.raises(CollapseError) as info:
         describe("alexnet", 1, 28)
     assert info.value.layer == "5" and info.value.layer_type == "MaxPool2d"
     assert "2×2" in str(info.value)
-
-
-def test_a_shape_mismatch_is_reported_at_the_layer_it_hits():
-    net = nn.Sequential(nn.Flatten(), nn.Linear(10, 2))
-    with pytest.raises(CollapseError) as info:
-        output_shape(net, (1, 4, 4))
-    assert info.value.layer == "1"
-
-
-@pytest.mark.parametrize("name,options,expected", [
-    ("alexnet", {}, 65),
-    ("lenet", {}, 12),
-    ("vgg11", {}, 32),
-    ("nin", {}, 67),
-    ("course-cnn", {}, 16),
-    ("resnet18", {}, 1),
-])
-def test_min_input_size(name, options, expected):
-    channels = get(name).in_channels or 1
-
-    def build(side: int):
-        return build_model(name, channels, 10, side, **options)
-
-    assert min_input_size(build, channels) == expected
-    with torch.device("meta"):
-        output_shape(build(expected), (channels, expected, expected))
-        if expected > 1:
-            with pytest.raises(CollapseError):
-                output_shape(build(expected - 1), (channels, expected - 1, expected - 1))
-
-
-def test_min_input_size_is_none_when_nothing_fits():
-    def build(side: int):
-        return nn.Sequential(nn.Conv2d(1, 1, 3), nn.Conv2d(1, 1, 2000))
-
-    assert min_input_size(build, 1, largest=64) is None
-
-
-def test_check_fits_says_which_input_works():
-    with pytest.raises(ConfigError) as info:
-        RunConfig(model="alexnet", input_size=28).check_fits()
-    assert info.value.field == "input_size"
-    message = str(info.value)
-    assert "65×65" in message and "28×28" in message and "layer 5 (MaxPool2d)" in message
-    assert "\n" not in message
-    RunConfig(model="alexnet", input_size=65).check_fits()
-
-
-def test_check_fits_with_a_knob_that_changes_the_threshold():
-    RunConfig(model="lenet", input_size=12).check_fits()
-    with pytest.raises(ConfigError) as info:
-        RunConfig(model="lenet", input_size=12, model_options={"kernel_size": 7}).check_fits()
-    assert info.value.field == "input_size"
-    with pytest.raises(ConfigError) as info:
-        RunConfig(model="lenet", input_size=8).check_fits()
-    assert "12×12" in str(info.value)
-
-
-# ---- formatting --------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("n,text", [(5, "5"), (1234, "1.23 k"), (61_706, "61.7 k"), (46_764_746, "46.8 M"),
-                                    (7.55e9, "7.55 G"), (0, "0"), (float("nan"), "nan")])
-def test_format_count(n, text):
-    assert format_count(n) == text

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from support import requires_fmnist
 
-from cnnkit import bench
+from cnnkit import bench, bench_dashboard
 from cnnkit.store import Store
 
 
@@ -29,16 +29,32 @@ def test_format_report_prints_every_figure():
                         "epoch_textbook_s": 1200.0, "epoch_ours_s": 300.0, "textbook_workers": 0}],
         "time_to_accuracy": {"fashion-mnist": {"target": 0.89, "reached": False, "best_test_acc": 0.8}},
         "job_start_seconds": 0.3, "compare_render_seconds": 0.4, "compare_runs": 40,
+        "threads": {"cores": 2, "epoch_seconds": {"idle": {"all cores": 1.2, "one thread": 1.9, "governor": 1.25},
+                                                  "one busy process": {"all cores": 3.1, "one thread": 1.95,
+                                                                       "governor": 2.0}}},
+        "dashboard": {"store_runs": 200, "store_epochs": 50,
+                      "pages": [{"page": "runs", "first_s": 0.7, "again_s": 0.5, "idle_cpu": 0.004}],
+                      "live_server_cpu": {"none": 0.003, "runs": 0.047, "compare": 0.01},
+                      "epoch_seconds": {"none": 1.2, "runs": 1.26, "compare": 1.21},
+                      "ratio": {"runs": 1.05, "compare": 1.008}},
     }
     text = bench.format_report(report)
     assert "4.0×" in text and "not reached" in text and "0.30 s" in text and "0.40 s" in text
+    assert "one busy process" in text and "3.1" in text and "governor" in text
+    assert "0.4" in text and "4.7 % of a core with Runs open" in text and "(1.05×)" in text
+
+
+def test_format_report_says_why_the_dashboard_was_not_measured():
+    report = {"machine": {"cpu": "cpu", "cores": 2, "torch": "2", "gpu": None}, "device": "cpu",
+              "date": "2026-01-01", "short": True, "dashboard": {"skipped": "Chromium is not installed"}}
+    assert "dashboard: skipped (Chromium is not installed)" in bench.format_report(report)
 
 
 @requires_fmnist
 @pytest.mark.slow
 def test_bench_short_runs_in_ci(python, cli_env):
     proc = subprocess.run([python, "-m", "cnnkit", "bench", "--short", "--models", "lenet", "mlp", "--json"],
-                          env=cli_env, capture_output=True, text=True, timeout=900)
+                          env=cli_env, capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert [r["case"] for r in report["throughput"]] == ["lenet@28", "mlp@28"]
@@ -47,6 +63,21 @@ def test_bench_short_runs_in_ci(python, cli_env):
         assert row["speedup"] == pytest.approx(row["textbook_s"] / row["ours_s"])
     assert 0 < report["job_start_seconds"] < 60 and 0 < report["compare_render_seconds"] < 60
     assert "speedup" in proc.stdout and "job start" in proc.stdout
+    threads = report["threads"]["epoch_seconds"]
+    assert set(threads) == {"idle", "one busy process"} and all(s > 0 for row in threads.values() for s in row.values())
+    dashboard = report["dashboard"]
+    if "skipped" not in dashboard:  # Chromium and Playwright come with setup.sh --dev
+        assert [p["page"] for p in dashboard["pages"]] == list(bench_dashboard.PAGES)
+        assert all(p["first_s"] > 0 and 0 <= p["idle_cpu"] < 2 for p in dashboard["pages"])
+        assert set(dashboard["ratio"]) == {"runs", "compare"} and all(r > 0 for r in dashboard["ratio"].values())
+        assert "interference" in proc.stdout
+
+
+def test_bench_refuses_unknown_sections_in_one_line(python, cli_env):
+    proc = subprocess.run([python, "-m", "cnnkit", "bench", "--sections", "gpu-magic"], env=cli_env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "--sections" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_bench_refuses_unknown_models_in_one_line(python, cli_env):

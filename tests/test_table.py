@@ -1,7 +1,9 @@
-"""cnnkit.table: plain-text tables for the terminal."""
+"""cnnkit.table: plain-text tables for the terminal, and the number formats the reports share."""
 from __future__ import annotations
 
-from cnnkit.table import format_table
+import pytest
+
+from cnnkit.table import format_count, format_mean_std, format_pct, format_table
 
 
 def test_columns_are_padded_to_the_widest_cell():
@@ -43,3 +45,24 @@ def test_no_rows_gives_the_header_only():
 def test_unicode_cells_are_measured_in_characters():
     lines = format_table([("6×28×28", 1)], ["shape", "n"]).splitlines()
     assert lines[2] == "6×28×28  1"
+
+
+# ---- number formats ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("n,text", [(5, "5"), (1234, "1.23 k"), (61_706, "61.7 k"), (46_764_746, "46.8 M"),
+                                    (7.55e9, "7.55 G"), (0, "0"), (float("nan"), "nan")])
+def test_format_count(n: float, text: str) -> None:
+    assert format_count(n) == text
+
+
+def test_format_pct():
+    assert format_pct(0.874) == "87 %"
+    assert format_pct(0.874, 1) == "87.4 %"
+    assert format_pct(0.005, 1) == "0.5 %"
+    assert format_pct(None) == "—"
+
+
+def test_format_mean_std():
+    assert format_mean_std(0.8743, 0.0031) == "87.4 ± 0.3 %"
+    assert format_mean_std(0.8743, None) == "87.4 %"
+    assert format_mean_std(None, 0.01) == "—"

@@ -9,7 +9,6 @@ Environment variables the dashboard honours:
 from ui.common import (
     NO_SUPERVISOR_ENV,
     device_summary,
-    fmt_acc,
     fmt_count,
     fmt_seconds,
     guard,
@@ -20,5 +19,5 @@ from ui.common import (
     supervisor_line,
 )
 
-__all__ = ["NO_SUPERVISOR_ENV", "device_summary", "fmt_acc", "fmt_count", "fmt_seconds", "guard", "headline",
+__all__ = ["NO_SUPERVISOR_ENV", "device_summary", "fmt_count", "fmt_seconds", "guard", "headline",
            "open_store", "page", "start_supervisor", "supervisor_line"]

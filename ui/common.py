@@ -12,7 +12,8 @@ import streamlit as st
 
 from cnnkit.errors import CnnkitError
 from cnnkit.estimate import format_seconds
-from cnnkit.store import Store, default_home
+from cnnkit.jobs.process import supervisor_pid, supervisor_running
+from cnnkit.store import Status, Store, default_home
 from cnnkit.table import format_count
 
 NO_SUPERVISOR_ENV = "CNNKIT_NO_SUPERVISOR"
@@ -50,10 +51,10 @@ def _sidebar(store: Store) -> None:
     st.caption("Run store")
     st.code(str(store.home), language=None, wrap_lines=True)
     st.caption(supervisor_line(store))
-    active = counts["running"] + counts["queued"]
-    st.caption(f"{counts['running']} running · {counts['queued']} queued · "
+    active = counts[Status.RUNNING] + counts[Status.QUEUED]
+    st.caption(f"{counts[Status.RUNNING]} running · {counts[Status.QUEUED]} queued · "
                f"{sum(counts.values()) - active} finished")
-    if counts["queued"] and not _supervisor_pid(store):
+    if counts[Status.QUEUED] and not supervisor_running(store.home):
         st.warning("Runs are queued but no supervisor serves this store.")
         if st.button("Start the supervisor", key="sidebar.start"):
             st.toast(start_supervisor(store))
@@ -84,14 +85,8 @@ def guard() -> Iterator[None]:
 
 # ---- the supervisor -------------------------------------------------------------------------------
 
-def _supervisor_pid(store: Store) -> int | None:
-    from cnnkit.jobs.process import supervisor_pid
-
-    return supervisor_pid(store.home)
-
-
 def supervisor_line(store: Store) -> str:
-    pid = _supervisor_pid(store)
+    pid = supervisor_pid(store.home)
     if pid:
         return f"Supervisor running (pid {pid})"
     if os.environ.get(NO_SUPERVISOR_ENV):
@@ -147,12 +142,6 @@ def fmt_count(n: float | None) -> str:
     if n is None or (isinstance(n, float) and math.isnan(n)):
         return "–"
     return format_count(n)
-
-
-def fmt_acc(x: float | None) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return f"{100 * x:.1f} %"
 
 
 def fmt_seconds(s: float | None) -> str:

@@ -14,6 +14,10 @@ The stable API (the dashboard's Experiments page and ``python -m cnnkit experime
     analyze_bundle(path) -> ExperimentReport  the same from a bundle zip (results/reference/<name>.zip),
                                               read without importing it
     missing_datasets(preset) -> list[str]     datasets the preset needs that are not installed here
+    runs_on(preset) -> list[str]              the datasets its runs use here: MNIST presets fall back on
+                                              the MNIST sample (mnist-10k) when full MNIST is not installed
+    data_line(preset) -> str                  one line: the data it runs on here, or what it lacks and how
+                                              to get it
     reference(...) / write_readme(...)        the reference results shipped in results/ (write_readme also
                                               fills the summary table between the results markers of
                                               the README.md next to results/)
@@ -56,11 +60,13 @@ from cnnkit.experiments.catalogue import (
     catalogue,
     check_budget,
     check_seeds,
+    data_line,
     describe_budget,
     get,
     level_config,
     missing_datasets,
     names,
+    runs_on,
 )
 from cnnkit.experiments.launch import (
     GROUP_KIND,
@@ -92,7 +98,7 @@ __all__ = [
     "ALL_BUDGETS", "BUDGETS", "CATALOGUE_NOTE", "CHANCE_MARGIN", "CLAIM_KINDS", "GROUP_KIND", "MAX_SEEDS",
     "META_VERSION", "NAME_SEP", "PRESETS", "PROJECT", "REFERENCE_COMMAND", "RESULTS_DIR", "SUPERVISOR_START_GRACE",
     "Budget", "Claim", "ExperimentReport", "Level", "LevelResult", "Preset",
-    "analyze", "analyze_bundle", "build_configs", "catalogue", "check_budget", "check_seeds", "describe_budget",
-    "get", "group_progress", "host_info", "latest_group", "launch", "level_config", "missing_datasets", "names",
-    "reference", "wait", "write_readme",
+    "analyze", "analyze_bundle", "build_configs", "catalogue", "check_budget", "check_seeds", "data_line",
+    "describe_budget", "get", "group_progress", "host_info", "latest_group", "launch", "level_config",
+    "missing_datasets", "names", "reference", "runs_on", "wait", "write_readme",
 ]

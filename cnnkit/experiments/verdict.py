@@ -6,16 +6,20 @@ from pathlib import Path
 from typing import Any
 
 from cnnkit import stats
+from cnnkit.bundle import BundleError, read_bundle
 from cnnkit.config import RunConfig
-from cnnkit.errors import ConfigError
-from cnnkit.experiments.catalogue import ALL_BUDGETS, Claim, Preset, _jsonable, _pct, describe_budget, get, level_config
+from cnnkit.datasets import DATASETS
+from cnnkit.errors import ConfigError, StoreError
+from cnnkit.experiments.catalogue import ALL_BUDGETS, Claim, Preset, describe_budget, get, jsonable, level_config
 from cnnkit.experiments.launch import GROUP_KIND, NAME_SEP
+from cnnkit.store import Status, Store
+from cnnkit.table import format_mean_std, format_pct
 
 CHANCE_MARGIN = 0.05  # a final test accuracy below chance + this means the run did not learn
 
 
 @dataclass
-class _Run:
+class _RunRecord:
     """One run as the analysis needs it, whether it comes from a store or from a bundle."""
 
     id: str
@@ -65,7 +69,7 @@ class LevelResult:
     changes: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return jsonable(asdict(self))
 
 
 @dataclass
@@ -97,6 +101,7 @@ class ExperimentReport:
     command: str | None = None
     current: bool = True  # the runs' configs are what the catalogue's preset builds today
     metric: str = "final test accuracy"
+    datasets: list[str] = field(default_factory=list)  # what the runs trained on (a stand-in says so)
 
     def level(self, label: str) -> LevelResult:
         for level in self.levels:
@@ -107,7 +112,7 @@ class ExperimentReport:
     def to_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in asdict(self).items() if k != "levels"}
         out["levels"] = [lv.to_dict() for lv in self.levels]
-        return _jsonable(out)
+        return jsonable(out)
 
     def to_markdown(self, heading: bool = True) -> str:
         lines = []
@@ -119,10 +124,10 @@ class ExperimentReport:
         for lv in self.levels:
             lines.append("| " + " | ".join([
                 lv.level + (" (baseline)" if lv.is_baseline else ""),
-                _mean_std(lv.mean, lv.std),
+                format_mean_std(lv.mean, lv.std),
                 str(lv.n),
                 "—" if lv.is_baseline else _diff_text(lv),
-                _pct(lv.mean_train_acc, 1),
+                format_pct(lv.mean_train_acc, 1),
                 "—" if lv.mean_test_loss is None else f"{lv.mean_test_loss:.3f}",
                 "—" if lv.mean_seconds is None else f"{lv.mean_seconds:.1f}",
                 _status_text(lv.statuses),
@@ -131,16 +136,15 @@ class ExperimentReport:
                   f"**Expected.** {self.expected} → **{self.agreement}**."]
         for claim in self.claims:
             lines.append(f"- {claim['text']}: {claim['outcome']} ({claim['detail']})")
-        lines += ["", f"Budget: {self.budget} ({self.budget_text}); {self.seeds} seeds; group `{self.group}`."]
+        lines += ["", *([f"Data: {data_text(self.datasets)}."] if self.datasets else []),
+                  f"Budget: {self.budget} ({self.budget_text}); {self.seeds} seeds; group `{self.group}`."]
         if not self.current:
             lines.append("Note: the preset has changed since these runs; rerun it for today's settings.")
         return "\n".join(lines)
 
 
-def analyze(store, group_id: str) -> ExperimentReport:  # noqa: ANN001
+def analyze(store: Store, group_id: str) -> ExperimentReport:
     """The report of an experiment group in ``store`` (finished or not)."""
-    from cnnkit.errors import StoreError
-
     group = store.group(group_id)
     if group is None:
         raise StoreError(f"no experiment group {group_id} in {store.home}")
@@ -149,19 +153,17 @@ def analyze(store, group_id: str) -> ExperimentReport:  # noqa: ANN001
     runs = []
     for run in store.list_runs(group=group_id):
         final = dict(run.summary.get("final") or {})
-        if "test_acc" not in final and run.status == "completed":
+        if "test_acc" not in final and run.status == Status.COMPLETED:
             rows = store.epoch_rows(run.id)
             final = {k: rows[-1][k] for k in ("train_loss", "train_acc", "test_loss", "test_acc")} if rows else {}
         origin = (run.summary.get("origin") or {}).get("id")
-        runs.append(_Run(run.id, origin, run.name, run.status, run.config, run.summary, run.error, run.started_at,
-                         run.finished_at, run.device, final))
+        runs.append(_RunRecord(run.id, origin, run.name, run.status, run.config, run.summary, run.error,
+                               run.started_at, run.finished_at, run.device, final))
     return _report(group, runs, f"store {store.home}")
 
 
 def analyze_bundle(path: Path | str) -> ExperimentReport:
     """The report of the experiment in a bundle zip, read and validated without importing it."""
-    from cnnkit.bundle import BundleError, read_bundle
-
     bundle = read_bundle(path)
     groups = [g for g in bundle.groups if g["kind"] == GROUP_KIND]
     if not groups:
@@ -172,11 +174,11 @@ def analyze_bundle(path: Path | str) -> ExperimentReport:
         if run["group"] != group["id"]:
             continue
         final = dict(run["summary"].get("final") or {})
-        if "test_acc" not in final and run["status"] == "completed":
+        if "test_acc" not in final and run["status"] == Status.COMPLETED:
             final = _final_from_points(run["metrics"])
-        runs.append(_Run(run["id"], (run["summary"].get("origin") or {}).get("id"), run["name"], run["status"],
-                         run["config"], run["summary"], run["error"], run["started_at"], run["finished_at"],
-                         run["device"], final))
+        runs.append(_RunRecord(run["id"], (run["summary"].get("origin") or {}).get("id"), run["name"],
+                               run["status"], run["config"], run["summary"], run["error"], run["started_at"],
+                               run["finished_at"], run["device"], final))
     return _report(group, runs, f"bundle {Path(path).name}")
 
 
@@ -191,7 +193,7 @@ def _final_from_points(points: list[list]) -> dict[str, float]:
     return {k: v for k, (_, v) in last.items()}
 
 
-def _report(group: dict[str, Any], runs: list[_Run], source: str) -> ExperimentReport:
+def _report(group: dict[str, Any], runs: list[_RunRecord], source: str) -> ExperimentReport:
     meta = group.get("meta", {})
     name = meta.get("preset", "")
     try:
@@ -200,7 +202,7 @@ def _report(group: dict[str, Any], runs: list[_Run], source: str) -> ExperimentR
         preset = None  # a preset renamed or removed since: the meta still tells the levels
     labels = list(meta.get("levels") or (preset.labels if preset else []))
     baseline = meta.get("baseline") or (preset.baseline if preset else (labels[0] if labels else ""))
-    by_level: dict[str, list[_Run]] = {label: [] for label in labels}
+    by_level: dict[str, list[_RunRecord]] = {label: [] for label in labels}
     unassigned = []
     for run in runs:
         label = _level_of(run, meta)
@@ -239,7 +241,7 @@ def _report(group: dict[str, Any], runs: list[_Run], source: str) -> ExperimentR
     budget_text = describe_budget(preset, budget) if current else meta.get("budget_text", "")
     starts = [r.started_at for r in runs if r.started_at]
     ends = [r.finished_at for r in runs if r.finished_at]
-    active = sum(counts.get(s, 0) for s in ("queued", "running"))
+    active = sum(counts.get(s, 0) for s in Status.ACTIVE)
     return ExperimentReport(
         preset=name, title=meta.get("title") or (preset.title if preset else name),
         question=meta.get("question") or (preset.question if preset else ""),
@@ -253,11 +255,13 @@ def _report(group: dict[str, Any], runs: list[_Run], source: str) -> ExperimentR
         wall_seconds=(max(ends) - min(starts)) if starts and ends and active == 0 else None,
         host=meta.get("host", {}), devices=sorted({r.device for r in runs if r.device}),
         command=meta.get("command"),
+        datasets=sorted({r.config["dataset"] for r in runs if r.config.get("dataset")}),
     )
 
 
-def _runs_match(preset: Preset, budget: str, by_level: dict[str, list[_Run]]) -> bool:
-    """Whether every run's config is what ``preset`` builds for its level today (seed aside)."""
+def _runs_match(preset: Preset, budget: str, by_level: dict[str, list[_RunRecord]]) -> bool:
+    """Whether every run's config is what ``preset`` builds for its level today (seed aside, and a
+    stand-in dataset counting as the one it stands in for: MNIST runs made on the MNIST sample)."""
     for label, runs in by_level.items():
         if label not in preset.labels:
             return False
@@ -270,12 +274,15 @@ def _runs_match(preset: Preset, budget: str, by_level: dict[str, list[_Run]]) ->
                 config = RunConfig.from_dict({**run.config, "seed": 0}).to_dict()
             except (ConfigError, TypeError):
                 return False
+            spec = DATASETS.get(config["dataset"])
+            if spec is not None and spec.stands_in_for == expected["dataset"]:
+                config["dataset"] = expected["dataset"]
             if config != expected:
                 return False
     return True
 
 
-def _level_of(run: _Run, meta: dict[str, Any]) -> str | None:
+def _level_of(run: _RunRecord, meta: dict[str, Any]) -> str | None:
     """The level of a run: from the group's meta by id (or by the id it had before an import), else
     from its name "<preset> · <level> · seed <n>"."""
     mapping = meta.get("runs", {})
@@ -288,9 +295,7 @@ def _level_of(run: _Run, meta: dict[str, Any]) -> str | None:
     return None
 
 
-def _num_classes(runs: list[_Run]) -> int:
-    from cnnkit.data import DATASETS
-
+def _num_classes(runs: list[_RunRecord]) -> int:
     for run in runs:
         spec = DATASETS.get(run.config.get("dataset", ""))
         if spec:
@@ -298,11 +303,11 @@ def _num_classes(runs: list[_Run]) -> int:
     return 10
 
 
-def _level_result(label: str, runs: list[_Run], chance: float, is_baseline: bool,
+def _level_result(label: str, runs: list[_RunRecord], chance: float, is_baseline: bool,
                   changes: dict[str, Any]) -> LevelResult:
-    completed = [r for r in runs if r.status == "completed" and "test_acc" in r.final]
-    diverged = [r for r in runs if r.status == "diverged"]
-    active = [r for r in runs if r.status in ("queued", "running")]
+    completed = [r for r in runs if r.status == Status.COMPLETED and "test_acc" in r.final]
+    diverged = [r for r in runs if r.status == Status.DIVERGED]
+    active = [r for r in runs if r.status in Status.ACTIVE]
     failed = [r for r in runs if r not in completed and r not in diverged and r not in active]
     values = [float(r.final["test_acc"]) for r in completed] + [chance] * len(diverged)
     summary = stats.summarize(values)
@@ -329,13 +334,13 @@ def _level_result(label: str, runs: list[_Run], chance: float, is_baseline: bool
         images_per_sec=stats.mean_or_none([r.summary.get("images_per_sec") for r in completed]),
         params=next((r.summary["params"] for r in runs if r.summary.get("params")), None),
         macs=next((r.summary["macs"] for r in runs if r.summary.get("macs")), None),
-        run_ids=[r.id for r in runs], statuses=statuses, errors=errors, changes=_jsonable(changes),
+        run_ids=[r.id for r in runs], statuses=statuses, errors=errors, changes=jsonable(changes),
     )
 
 
 # ---- verdicts ------------------------------------------------------------------------------------
 
-def _verdict(levels: list[LevelResult], base: LevelResult | None, chance: float, unassigned: list[_Run]) -> str:
+def _verdict(levels: list[LevelResult], base: LevelResult | None, chance: float, unassigned: list[_RunRecord]) -> str:
     parts = []
     active = sum(lv.n_active for lv in levels)
     short = [lv for lv in levels if lv.n < 2]
@@ -347,7 +352,7 @@ def _verdict(levels: list[LevelResult], base: LevelResult | None, chance: float,
             + " (at least 2 per level are needed for an interval).")
         ranked = [lv for lv in levels if lv.mean is not None]
         if ranked:
-            parts.append("So far: " + ", ".join(f"{lv.level} {_pct(lv.mean, 1)}" for lv in ranked) + ".")
+            parts.append("So far: " + ", ".join(f"{lv.level} {format_pct(lv.mean, 1)}" for lv in ranked) + ".")
     elif base is None:
         parts.append("The baseline level has no runs; no comparison is possible.")
     else:
@@ -355,7 +360,7 @@ def _verdict(levels: list[LevelResult], base: LevelResult | None, chance: float,
     for lv in levels:
         if lv.n_diverged:
             parts.append(f"{lv.level} diverged (non-finite loss) in {lv.n_diverged} of {lv.n_runs} runs; "
-                         f"they count at chance ({_pct(chance, 0)}).")
+                         f"they count at chance ({format_pct(chance, 0)}).")
         if lv.n_chance:
             parts.append(f"{lv.level} stayed at chance level in {lv.n_chance} of {lv.n_runs} runs: it did not learn "
                          "in this budget.")
@@ -381,10 +386,10 @@ def _comparison_sentence(levels: list[LevelResult], base: LevelResult) -> str:
             sign = 1 if win is other else -1  # the interval of win − lose
             low, high = sorted((100 * sign * other.ci_low, 100 * sign * other.ci_high))
             return (f"{win.level} beat {lose.level} by {100 * abs(other.diff):.1f} points over {seeds} "
-                    f"({_pct(win.mean, 1)} vs {_pct(lose.mean, 1)}); the 95 % interval of the difference, "
+                    f"({format_pct(win.mean, 1)} vs {format_pct(lose.mean, 1)}); the 95 % interval of the difference, "
                     f"{low:.1f} to {high:.1f} points, excludes 0.")
-        return (f"{other.level} and {base.level} did not differ clearly over {seeds} ({_pct(other.mean, 1)} vs "
-                f"{_pct(base.mean, 1)}, {100 * other.diff:+.1f} points); the 95 % interval of the difference, "
+        return (f"{other.level} and {base.level} did not differ clearly over {seeds} ({format_pct(other.mean, 1)} vs "
+                f"{format_pct(base.mean, 1)}, {100 * other.diff:+.1f} points); the 95 % interval of the difference, "
                 f"{100 * other.ci_low:+.1f} to {100 * other.ci_high:+.1f} points, includes 0.")
     best = max((lv for lv in levels if lv.mean is not None), key=lambda lv: lv.mean)
     items = []
@@ -395,8 +400,9 @@ def _comparison_sentence(levels: list[LevelResult], base: LevelResult) -> str:
         items.append(f"{lv.level} {100 * lv.diff:+.1f} points ({word})")
     n = sorted({lv.n for lv in levels})
     seeds = f"{n[0]} seeds" if len(n) == 1 else f"{n[0]}–{n[-1]} seeds"
-    head = (f"Best: the baseline, {base.level} ({_pct(base.mean, 1)}). Against it: " if best is base else
-            f"Best: {best.level} ({_pct(best.mean, 1)}). Against the baseline {base.level} ({_pct(base.mean, 1)}): ")
+    head = (f"Best: the baseline, {base.level} ({format_pct(base.mean, 1)}). Against it: " if best is base else
+            f"Best: {best.level} ({format_pct(best.mean, 1)}). "
+            f"Against the baseline {base.level} ({format_pct(base.mean, 1)}): ")
     return head + "; ".join(items) + f" (95 % bootstrap intervals over {seeds})."
 
 
@@ -417,7 +423,7 @@ def _judge(claim: Claim, levels: dict[str, LevelResult], chance: float) -> dict[
         if failed * 2 >= a.n:
             return out | {"outcome": "agrees", "detail": f"{failed} of {a.n} runs diverged or stayed at chance"}
         if failed == 0 and a.mean is not None and a.mean > chance + 0.2:
-            return out | {"outcome": "contradicts", "detail": f"every run learned, mean {_pct(a.mean, 1)}"}
+            return out | {"outcome": "contradicts", "detail": f"every run learned, mean {format_pct(a.mean, 1)}"}
         return out | {"outcome": "inconclusive", "detail": f"{failed} of {a.n} runs failed to train"}
     if claim.kind == "smaller_gap":
         xa, xb = a.gaps, b.gaps
@@ -461,10 +467,17 @@ def _agreement(levels: list[LevelResult], claims: list[dict[str, Any]], has_clai
 
 # ---- text helpers --------------------------------------------------------------------------------
 
-def _mean_std(mean: float | None, std: float | None) -> str:
-    if mean is None:
-        return "—"
-    return f"{100 * mean:.1f} ± {100 * std:.1f} %" if std is not None else f"{100 * mean:.1f} %"
+def data_text(datasets: list[str]) -> str:
+    """The datasets' titles; a stand-in adds that it is not the dataset it stands in for."""
+    parts = []
+    for name in datasets:
+        spec = DATASETS.get(name)
+        if spec is None:
+            parts.append(name)
+        else:
+            parts.append(spec.title + (f", not the full {DATASETS[spec.stands_in_for].title}"
+                                       if spec.stands_in_for else ""))
+    return "; ".join(parts)
 
 
 def _diff_text(lv: LevelResult) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from cnnkit.store import Run
+from cnnkit.store import Run, Status
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,8 @@ class Executor(ABC):
         """Ask the job to stop (SIGTERM-like); ``force`` kills it (SIGKILL-like)."""
 
     @abstractmethod
-    def status(self, run_id: str) -> str | None:
-        """"running" while the job executes here, None when this executor does not hold it."""
+    def status(self, run_id: str) -> Status | None:
+        """RUNNING while the job executes here, None when this executor does not hold it."""
 
     @abstractmethod
     def logs(self, run_id: str) -> str:

@@ -12,14 +12,18 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from pathlib import Path
 
+import torch
+
+from cnnkit import data
+from cnnkit.cpu_threads import ThreadGovernor
+from cnnkit.engine import warm_up
 from cnnkit.jobs.base import Executor, Exit, Slot
-from cnnkit.jobs.process import is_alive, process_start
-from cnnkit.store import Run, Store
+from cnnkit.store import Run, Status, Store, is_alive, process_start
 
 START_METHODS = ("fork", "spawn")
-LOG_TAIL_BYTES = 4000
 
 
 def default_cpu_threads(cpu_slots: int) -> int:
@@ -31,9 +35,7 @@ def visible_gpus() -> int:
 
     A process that has initialised CUDA cannot fork children that use it.
     """
-    os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
-    import torch
-
+    os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")  # read by torch at each call
     return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
@@ -51,18 +53,14 @@ class LocalExecutor(Executor):
         self.start_method = start_method
         self.lock_fd = lock_fd
         gpus = visible_gpus()
-        import torch
-
         self._slots = [Slot("cuda", g, torch.get_num_threads()) for g in range(gpus) for _ in range(gpu_slots)]
         threads = default_cpu_threads(cpu_slots)
         self._slots += [Slot("cpu", i, threads) for i in range(cpu_slots)]
         self.children: dict[str, int] = {}  # run id → pid of a process we started
         self.adopted: dict[str, tuple[int, str | None]] = {}  # run id → (pid, start) of earlier ones
         self.popen: dict[str, subprocess.Popen] = {}
-        self.datasets: dict[str, object] = {}
+        self.datasets: dict[str, data.Data | None] = {}
         if start_method == "fork":
-            from cnnkit.engine import warm_up
-
             # GNU OpenMP does not survive fork: a child of a process that has ever run a parallel
             # region deadlocks in its own first one. This process only decodes datasets, so it stays
             # single-threaded for good and each job sets its slot's thread count.
@@ -81,7 +79,7 @@ class LocalExecutor(Executor):
         else:
             self._fork(run, slot, log)
 
-    def _fork(self, run: Run, slot: Slot, log) -> None:  # noqa: ANN001
+    def _fork(self, run: Run, slot: Slot, log: Path) -> None:
         dataset = self._dataset(run.dataset)
         self.store.close()  # SQLite state must not cross a fork; the parent reopens on its next query
         pid = os.fork()
@@ -98,14 +96,12 @@ class LocalExecutor(Executor):
                 sys.stderr = open(2, "w", buffering=1, closefd=False)
                 code = job_main(self.store, run.id, slot, dataset)
             except BaseException:
-                import traceback
-
                 traceback.print_exc()
             finally:
                 os._exit(code)
         self._started(run.id, pid)
 
-    def _spawn(self, run: Run, slot: Slot, log) -> None:  # noqa: ANN001
+    def _spawn(self, run: Run, slot: Slot, log: Path) -> None:
         with open(log, "ab") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "cnnkit", "job", run.id, "--store", str(self.store.home),
@@ -119,11 +115,9 @@ class LocalExecutor(Executor):
         self.children[run_id] = pid
         self.store.set_process(run_id, pid, process_start(pid))
 
-    def _dataset(self, name: str):  # noqa: ANN202
+    def _dataset(self, name: str) -> data.Data | None:
         """Decoded datasets stay in this process; forked jobs share the pages copy-on-write."""
         if name not in self.datasets:
-            from cnnkit import data
-
             try:
                 self.datasets[name] = data.load(name)
             except Exception:
@@ -163,8 +157,8 @@ class LocalExecutor(Executor):
         self.adopted[run.id] = (run.pid, run.pid_start)
         return True
 
-    def status(self, run_id: str) -> str | None:
-        return "running" if run_id in self.children or run_id in self.adopted else None
+    def status(self, run_id: str) -> Status | None:
+        return Status.RUNNING if run_id in self.children or run_id in self.adopted else None
 
     def cancel(self, run_id: str, force: bool = False) -> None:
         pid = self.children.get(run_id) or self.adopted.get(run_id, (None,))[0]
@@ -182,17 +176,7 @@ class LocalExecutor(Executor):
             pass
 
     def logs(self, run_id: str) -> str:
-        return read_tail(self.store, run_id)
-
-
-def read_tail(store: Store, run_id: str, size: int = LOG_TAIL_BYTES) -> str:
-    path = store.log_path(run_id)
-    try:
-        with open(path, "rb") as f:
-            f.seek(max(0, path.stat().st_size - size))
-            return f.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
+        return self.store.log_tail(run_id)
 
 
 def _name_process(name: str) -> None:
@@ -203,7 +187,7 @@ def _name_process(name: str) -> None:
         pass
 
 
-def job_main(store: Store, run_id: str, slot: Slot, dataset=None) -> int:  # noqa: ANN001
+def job_main(store: Store, run_id: str, slot: Slot, dataset: data.Data | None = None) -> int:
     """Body of a job process: pin it to its slot, run it, exit 0 whatever the run's outcome."""
     from cnnkit.jobs.runner import execute
 
@@ -211,13 +195,16 @@ def job_main(store: Store, run_id: str, slot: Slot, dataset=None) -> int:  # noq
         os.environ["CUDA_VISIBLE_DEVICES"] = str(slot.index)
     import torch
 
-    if slot.threads:
+    governor = None
+    if slot.kind == "cpu":  # the slot's threads on an idle machine, fewer while others keep cores busy
+        governor = ThreadGovernor(slot.threads or torch.get_num_threads())
+    elif slot.threads:
         torch.set_num_threads(slot.threads)
     _name_process("cnnkit-job")
     store.set_process(run_id, os.getpid(), process_start(os.getpid()))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())  # SIGTERM = cancel: checkpoint, then end
     t0 = time.time()
-    status = execute(store, run_id, stop, dataset, device=slot.kind)
+    status = execute(store, run_id, stop, dataset, device=slot.kind, governor=governor)
     print(f"run {run_id} ended {status} after {time.time() - t0:.1f} s", flush=True)
     return 0

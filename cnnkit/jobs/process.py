@@ -1,4 +1,4 @@
-"""Process bookkeeping: is a recorded process still the same one, and is a supervisor alive."""
+"""The supervisor's lock: one supervisor per store, and whether one runs."""
 from __future__ import annotations
 
 import fcntl
@@ -6,39 +6,6 @@ import os
 from pathlib import Path
 
 LOCK_NAME = "worker.lock"
-
-
-def process_start(pid: int) -> str | None:
-    """The kernel's start time of ``pid`` (clock ticks since boot), or None if it is gone.
-
-    A pid alone can be reused by an unrelated process; pid plus start time cannot.
-    """
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None if not _exists(pid) else "?"
-    # The command name (field 2) may contain spaces and parentheses; fields after it are plain.
-    fields = stat[stat.rfind(")") + 2:].split()
-    if fields[0] == "Z":  # a zombie has ended; only its exit status remains
-        return None
-    return fields[19]
-
-
-def is_alive(pid: int | None, start: str | None) -> bool:
-    if not pid:
-        return False
-    now = process_start(pid)
-    return now is not None and (start in (None, "?") or now in ("?", start))
-
-
-def _exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
 
 
 class WorkerLock:
@@ -70,7 +37,7 @@ class WorkerLock:
 
 
 def supervisor_pid(home: Path) -> int | None:
-    """The pid of the supervisor holding ``home``'s lock, or None when no supervisor runs."""
+    """The pid of the supervisor holding ``home``'s lock (-1 when it cannot be read), or None when none runs."""
     path = Path(home) / LOCK_NAME
     if not path.exists():
         return None
@@ -84,3 +51,8 @@ def supervisor_pid(home: Path) -> int | None:
         return int(text) if text.isdigit() else -1
     finally:
         os.close(fd)
+
+
+def supervisor_running(home: Path) -> bool:
+    """Whether a supervisor serves the store at ``home``."""
+    return supervisor_pid(home) is not None

@@ -25,8 +25,7 @@ from typing import Any
 
 from cnnkit.errors import CnnkitError, StoreError
 from cnnkit.jobs.base import Executor, Exit, Slot
-from cnnkit.jobs.local import read_tail
-from cnnkit.store import Run, Store
+from cnnkit.store import Run, Status, Store
 
 CANCEL_POLL = 0.5  # seconds between a task's looks at its cancel flag
 BEAT_EVERY = 0.5  # seconds between the supervisor's heartbeats for the runs it holds
@@ -57,9 +56,11 @@ class Mailbox:
         self.cancelled.discard(run_id)
 
 
-def train_task(config: dict[str, Any], run_id: str, mailbox: Any, checkpoint_dir: str, resume: bool,
-               device: str, threads: int) -> str:
-    """The body of a run's Ray task: train, sending every event to ``mailbox``; returns the status."""
+def train_task(config: dict[str, Any], run_id: str, mailbox: Any, checkpoint: str, predictions: str, resume: bool,
+               device: str, threads: int) -> Status:
+    """The body of a run's Ray task: train, sending every event to ``mailbox``; returns the status.
+
+    ``checkpoint`` and ``predictions`` are the run's files as the supervisor's store names them."""
     import ray
     import torch
 
@@ -85,7 +86,7 @@ def train_task(config: dict[str, Any], run_id: str, mailbox: Any, checkpoint_dir
     threading.Thread(target=watch_cancel, daemon=True, name=f"cancel-{run_id}").start()
     emit("where", {"host": os.uname().nodename, "pid": os.getpid(), "device": device})
     try:
-        return runner.run_training(config, emit, stop, checkpoint_dir, resume, device=device)
+        return runner.run_training(config, emit, stop, checkpoint, predictions, resume, device=device)
     finally:
         done.set()
 
@@ -150,7 +151,8 @@ class RayExecutor(Executor):
     def submit(self, run: Run, slot: Slot) -> None:
         resources = {"num_gpus": 1, "num_cpus": 1} if slot.kind == "cuda" else {"num_cpus": slot.threads or 1}
         ref = self.task.options(name=f"cnnkit-run-{run.id}", max_retries=0, **resources).remote(
-            run.config, run.id, self.mailbox, str(self.store.run_dir(run.id)), run.resume, slot.kind, slot.threads)
+            run.config, run.id, self.mailbox, str(self.store.checkpoint_path(run.id)),
+            str(self.store.predictions_path(run.id)), run.resume, slot.kind, slot.threads)
         self.refs[run.id] = ref
         self._log(run.id, f"submitted to Ray as task {ref.task_id().hex()} asking for {resources}")
 
@@ -164,11 +166,11 @@ class RayExecutor(Executor):
     def adopt(self, run: Run) -> bool:
         return False  # a task dies with the supervisor that submitted it
 
-    def status(self, run_id: str) -> str | None:
-        return "running" if run_id in self.refs else None
+    def status(self, run_id: str) -> Status | None:
+        return Status.RUNNING if run_id in self.refs else None
 
     def logs(self, run_id: str) -> str:
-        return read_tail(self.store, run_id)
+        return self.store.log_tail(run_id)
 
     # ---- events and ends ------------------------------------------------------------------------
     def pump(self) -> None:
@@ -189,7 +191,7 @@ class RayExecutor(Executor):
 
     def _ending(self, run_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         self._log(run_id, f"ended {payload['status']}" + (f": {payload['error']}" if payload.get("error") else ""))
-        if self.closing and payload["status"] == "cancelled" and not self.store.get(run_id).cancel_requested:
+        if self.closing and payload["status"] == Status.CANCELLED and not self.store.get(run_id).cancel_requested:
             payload = payload | {"error": "stopped with its supervisor; resume it to continue"}
         return payload
 
@@ -242,11 +244,11 @@ class RayExecutor(Executor):
             deadline = time.time() + CLOSE_GRACE
             while self.refs and time.time() < deadline:
                 for ended in self.reap():
-                    self.store.finish(ended.run_id, "lost", error="stopped with its supervisor")
+                    self.store.finish(ended.run_id, Status.LOST, error="stopped with its supervisor")
                 time.sleep(0.1)
             for run_id, ref in self.refs.items():
                 self.ray.cancel(ref, force=True)
-                self.store.finish(run_id, "lost", error="its supervisor stopped before it could checkpoint")
+                self.store.finish(run_id, Status.LOST, error="its supervisor stopped before it could checkpoint")
             self.refs.clear()
         finally:
             if self.owns_ray:

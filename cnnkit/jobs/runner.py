@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from cnnkit.config import RunConfig
-from cnnkit.engine import CHECKPOINT_NAME, FitResult, MetricPoint, Reporter, fit, load_checkpoint
+from cnnkit.cpu_threads import ThreadGovernor
+from cnnkit.data import Data
+from cnnkit.engine import FitResult, MetricPoint, Reporter, fit, load_checkpoint
 from cnnkit.errors import CnnkitError
-from cnnkit.store import Store
+from cnnkit.store import Status, Store
 
 Emit = Callable[[str, Any], None]
 TRACEBACK_LINES = 15
@@ -81,12 +83,15 @@ def summary_of(result: FitResult) -> dict[str, Any]:
     return summary
 
 
-def run_training(config: RunConfig | dict[str, Any], emit: Emit, stop: threading.Event, checkpoint_dir: Path | str,
-                 resume: bool = False, dataset=None, also: Reporter | None = None,  # noqa: ANN001
-                 device: str | None = None) -> str:
+def run_training(config: RunConfig | dict[str, Any], emit: Emit, stop: threading.Event, checkpoint: Path | str,
+                 predictions: Path | str | None = None, resume: bool = False, dataset: Data | None = None,
+                 also: Reporter | None = None, device: str | None = None,
+                 governor: ThreadGovernor | None = None) -> Status:
     """Train to the end and emit every event, the final ``end`` included; returns the status.
 
-    ``device`` overrides the config's (the executor's slot decides where an "auto" run goes).
+    ``checkpoint`` and ``predictions`` are the files the store keeps for the run. ``device``
+    overrides the config's (the executor's slot decides where an "auto" run goes); a ``governor``
+    adapts a CPU job's threads to what the rest of the machine leaves free.
     Never raises for a failing run: the error (the traceback's tail) is the run's ``end`` event.
     """
     try:
@@ -95,20 +100,21 @@ def run_training(config: RunConfig | dict[str, Any], emit: Emit, stop: threading
         if device:
             config = config.replace(device=device)
         if resume:
-            state = load_checkpoint(Path(checkpoint_dir) / CHECKPOINT_NAME)
+            state = load_checkpoint(checkpoint)
             emit("truncate", int(state["step"]) if state else 0)
-        result = fit(config, EventReporter(emit, also), stop.is_set, checkpoint_dir, resume, dataset)
+        result = fit(config, EventReporter(emit, also), stop.is_set, checkpoint, resume, dataset, predictions,
+                     governor)
         emit("end", {"status": result.status, "summary": summary_of(result), "error": result.error})
         return result.status
     except CnnkitError as exc:
-        emit("end", {"status": "failed", "error": str(exc)})
-        return "failed"
+        emit("end", {"status": Status.FAILED, "error": str(exc)})
+        return Status.FAILED
     except BaseException as exc:  # the job's last word must reach the store, whatever happened
         tail = "".join(traceback.format_exception(exc)[-TRACEBACK_LINES:]).strip()
-        emit("end", {"status": "failed", "error": tail})
+        emit("end", {"status": Status.FAILED, "error": tail})
         if not isinstance(exc, Exception):
             raise
-        return "failed"
+        return Status.FAILED
 
 
 class Heartbeat(threading.Thread):
@@ -128,15 +134,16 @@ class Heartbeat(threading.Thread):
                 continue
 
 
-def execute(store: Store, run_id: str, stop: threading.Event | None = None, dataset=None,  # noqa: ANN001
-            also: Reporter | None = None, device: str | None = None) -> str:
+def execute(store: Store, run_id: str, stop: threading.Event | None = None, dataset: Data | None = None,
+            also: Reporter | None = None, device: str | None = None,
+            governor: ThreadGovernor | None = None) -> Status:
     """Run the claimed run ``run_id`` in this process, recording into ``store``; returns the status."""
     stop = stop or threading.Event()
     run = store.get(run_id)
     heartbeat = Heartbeat(store, run_id, stop)
     heartbeat.start()
     try:
-        return run_training(run.config, store_emitter(store, run_id), stop, store.run_dir(run_id), run.resume,
-                            dataset, also, device)
+        return run_training(run.config, store_emitter(store, run_id), stop, store.checkpoint_path(run_id),
+                            store.predictions_path(run_id), run.resume, dataset, also, device, governor)
     finally:
         heartbeat.done.set()

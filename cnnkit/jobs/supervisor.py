@@ -1,7 +1,8 @@
 """The supervisor (``python -m cnnkit worker``): claims queued runs, watches them, cancels, recovers.
 
 One per store, guarded by a lock. The loop, every ``poll`` seconds: collect ended jobs, settle runs
-nobody watches (after a restart), escalate cancels (flag → SIGTERM → SIGKILL), fill free slots.
+nobody watches (after a restart), advance hyperparameter searches (cnnkit.search: report epochs,
+prune, queue the next trials), escalate cancels (flag → SIGTERM → SIGKILL), fill free slots.
 """
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from pathlib import Path
 
 from cnnkit.errors import StoreError
 from cnnkit.jobs.base import Executor, Exit, Slot
-from cnnkit.jobs.local import read_tail
-from cnnkit.jobs.process import WorkerLock, supervisor_pid
-from cnnkit.store import Store
+from cnnkit.jobs.process import WorkerLock, supervisor_pid, supervisor_running
+from cnnkit.search.driver import SearchDriver
+from cnnkit.store import Run, Status, Store
 
 CANCEL_TERM_AFTER = 4.0  # seconds the loop gets to notice the flag before SIGTERM
 CANCEL_KILL_AFTER = 7.0  # … and before SIGKILL
@@ -36,6 +37,10 @@ class Supervisor:
     busy: dict[str, Slot] = field(default_factory=dict)
     cancel_seen: dict[str, float] = field(default_factory=dict)
     stopping: bool = False
+    searches: SearchDriver | None = None  # made from the store when not given
+
+    def __post_init__(self) -> None:
+        self.searches = self.searches or SearchDriver(self.store)
 
     def serve(self) -> None:
         """Run until SIGINT/SIGTERM, or ``idle_exit`` seconds with nothing queued or running."""
@@ -54,7 +59,7 @@ class Supervisor:
                     print(f"supervisor: {exc}; retrying", file=sys.stderr, flush=True)
                     time.sleep(1.0)
                     continue
-                if self.busy or self.store.counts()["queued"]:
+                if self.busy or self.store.counts()[Status.QUEUED]:
                     idle_since = time.time()
                 elif self.idle_exit is not None and time.time() - idle_since > self.idle_exit:
                     break
@@ -73,6 +78,7 @@ class Supervisor:
         for ended in self.executor.reap():
             self._settle(ended)
         self._recover_orphans()
+        self.searches.step()  # before the cancels and the slots: a pruned trial stops, the next one starts
         self._escalate_cancels()
         self._fill_slots()
 
@@ -82,23 +88,23 @@ class Supervisor:
         self.busy.pop(ended.run_id, None)
         self.cancel_seen.pop(ended.run_id, None)
         run = self.store.get(ended.run_id)
-        if run.status != "running":
+        if run.status != Status.RUNNING:
             return
-        tail = read_tail(self.store, run.id)[-ERROR_TAIL_CHARS:].strip()
+        tail = self.store.log_tail(run.id)[-ERROR_TAIL_CHARS:].strip()
         if run.cancel_requested:
-            status, error = "cancelled", "stopped by signal after a cancel request"
+            status, error = Status.CANCELLED, "stopped by signal after a cancel request"
         elif ended.signal:
             name = signal.Signals(ended.signal).name
-            status, error = "lost", f"the job's process was killed by {name} and recorded no result"
+            status, error = Status.LOST, f"the job's process was killed by {name} and recorded no result"
         elif ended.code is None:
-            status, error = "lost", "the job's process vanished while no supervisor could see its exit"
+            status, error = Status.LOST, "the job's process vanished while no supervisor could see its exit"
         else:
-            status, error = "failed", f"the job exited with code {ended.code}"
-        self.store.finish(run.id, status, error=f"{error}\n{tail}".strip() if status != "cancelled" else error)
+            status, error = Status.FAILED, f"the job exited with code {ended.code}"
+        self.store.finish(run.id, status, error=f"{error}\n{tail}".strip() if status != Status.CANCELLED else error)
 
     def _recover_orphans(self) -> None:
         """Running runs this supervisor does not hold: adopt live ones, requeue unstarted, mark the rest lost."""
-        for run in self.store.list_runs(status="running"):
+        for run in self.store.list_runs(status=Status.RUNNING):
             if run.id in self.busy:
                 continue
             if run.pid is None:
@@ -107,15 +113,15 @@ class Supervisor:
                 if run.first_step_at is None:
                     self.store.requeue(run.id)
                 else:  # it trained somewhere we cannot reach (a Ray task of a dead supervisor): no rerun
-                    self.store.finish(run.id, "lost", error="its job was lost with the supervisor that ran it")
+                    self.store.finish(run.id, Status.LOST, error="its job was lost with the supervisor that ran it")
             elif self.executor.adopt(run):
                 self.busy[run.id] = _slot_of(run, self.executor.slots())
             else:
-                self.store.finish(run.id, "lost", error="its process vanished while no supervisor watched it")
+                self.store.finish(run.id, Status.LOST, error="its process vanished while no supervisor watched it")
 
     def _escalate_cancels(self) -> None:
         now = time.time()
-        for run in self.store.list_runs(status="running", ids=list(self.busy)) if self.busy else []:
+        for run in self.store.list_runs(status=Status.RUNNING, ids=list(self.busy)) if self.busy else []:
             if not run.cancel_requested:
                 continue
             first = self.cancel_seen.setdefault(run.id, now)
@@ -138,10 +144,10 @@ class Supervisor:
                 self.executor.submit(run, slot)
             except Exception as exc:
                 self.busy.pop(run.id, None)
-                self.store.finish(run.id, "failed", error=f"could not start the job: {exc}")
+                self.store.finish(run.id, Status.FAILED, error=f"could not start the job: {exc}")
 
 
-def _slot_of(run, slots: list[Slot]) -> Slot:  # noqa: ANN001
+def _slot_of(run: Run, slots: list[Slot]) -> Slot:
     """The slot an adopted run was claimed on (its label ends the worker field)."""
     label = (run.worker or "").rsplit("/", 1)[-1]
     for slot in slots:
@@ -170,6 +176,8 @@ def serve(store: Store, executor_name: str = "local", cpu_slots: int = 1, gpu_sl
 
 def _make_executor(store: Store, name: str, cpu_slots: int, gpu_slots: int, start_method: str,
                    ray_address: str | None, lock: WorkerLock) -> Executor:
+    # Imported here, not at the top: the local executor brings torch and the ray one Ray, and the
+    # dashboard and `cnnkit submit` import this module only to start a supervisor.
     if name == "ray":
         from cnnkit.jobs.ray_executor import RayExecutor
 
@@ -184,7 +192,7 @@ def ensure_supervisor(store: Store, idle_exit: float = 900.0, extra_args: list[s
 
     Two callers racing here at once is harmless: the second supervisor finds the lock taken and exits.
     """
-    if supervisor_pid(store.home):
+    if supervisor_running(store.home):
         return None
     log = store.home / "worker.log"
     try:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from cnnkit.models.shapes import output_shape
+
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "sigmoid": nn.Sigmoid,
     "tanh": nn.Tanh,
@@ -24,10 +26,8 @@ def make_activation(name: str) -> nn.Module:
 def flat_features(make_features: Callable[[], nn.Module], in_channels: int, input_size: int) -> int:
     """Number of features ``make_features()`` yields for one image, computed on the meta device.
 
-    Raises anatomy.CollapseError (naming the layer) when the map shrinks to nothing.
+    Raises shapes.CollapseError (naming the layer) when the map shrinks to nothing.
     """
-    from cnnkit.anatomy import output_shape
-
     with torch.device("meta"):
         shape = output_shape(make_features(), (in_channels, input_size, input_size))
     return math.prod(shape)

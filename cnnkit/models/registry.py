@@ -5,9 +5,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
 from torch import nn
 
+from cnnkit.datasets import DATASETS
 from cnnkit.errors import ConfigError
 from cnnkit.params import Param
 
@@ -33,7 +33,14 @@ class ModelSpec:
     recipe: dict[str, Any] = field(default_factory=dict)
     family: str = "cnn"
 
+    def input_shape(self, dataset_channels: int, input_size: int | None = None) -> tuple[int, int, int]:
+        """(C, H, W) the model takes from a dataset of ``dataset_channels``: its own channels where it
+        fixes them, the dataset's otherwise; ``input_size`` None means the native side."""
+        size = input_size or self.native_input
+        return (self.in_channels or dataset_channels, size, size)
 
+
+# Filled by the family modules as they are imported; cnnkit/models/__init__.py imports them all.
 MODELS: dict[str, ModelSpec] = {}
 
 
@@ -47,7 +54,6 @@ def knobs(*params: Param) -> dict[str, Param]:
 
 
 def get(name: str) -> ModelSpec:
-    _load_families()
     if name not in MODELS:
         raise ConfigError("model", f"must be one of {', '.join(names())}, got {name!r}")
     return MODELS[name]
@@ -58,7 +64,6 @@ ORDER = ("lenet", "alexnet", "vgg11", "vgg16", "nin", "googlenet", "resnet18", "
 
 def names() -> list[str]:
     """Registered models, the classic ones in historical order first."""
-    _load_families()
     return sorted(MODELS, key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
 
 
@@ -76,13 +81,6 @@ def check_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
     return checked
 
 
-def in_channels_for(name: str, dataset: str) -> int:
-    from cnnkit.data import DATASETS
-
-    spec = get(name)
-    return spec.in_channels or DATASETS[dataset].channels
-
-
 def build_model(
     name: str,
     in_channels: int = 1,
@@ -97,40 +95,10 @@ def build_model(
 
 
 def input_shape(name: str, dataset: str, input_size: int | None) -> tuple[int, int, int]:
-    spec = get(name)
-    size = input_size or spec.native_input
-    return (in_channels_for(name, dataset), size, size)
+    """(C, H, W) model ``name`` takes from ``dataset``; ``input_size`` None means its native side."""
+    return get(name).input_shape(DATASETS[dataset].channels, input_size)
 
 
-def check_fits(name: str, options: dict[str, Any], input_size: int | None, dataset: str) -> None:
-    """Raise ConfigError naming the layer when the feature map collapses, with the smallest input."""
-    from cnnkit import anatomy
-
-    channels, size, _ = input_shape(name, dataset, input_size)
-
-    def build(side: int) -> nn.Module:
-        return build_model(name, channels, 10, side, **options)
-
-    try:
-        with torch.device("meta"):
-            anatomy.output_shape(build(size), (channels, size, size))
-    except anatomy.CollapseError as exc:
-        smallest = anatomy.min_input_size(build, channels)
-        if smallest is None:
-            raise ConfigError("model_options", f"{name} collapses at any input up to 1024 px: {exc}") from None
-        raise ConfigError(
-            "input_size",
-            f"{name} needs at least {smallest}×{smallest} input, got {size}×{size}: {exc}",
-        ) from None
-
-
-_loaded = False
-
-
-def _load_families() -> None:
-    """Import the family modules once; each registers its models."""
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    from cnnkit.models import alexnet, course_cnn, googlenet, lenet, mlp, nin, resnet, vgg  # noqa: F401
+def in_channels_for(name: str, dataset: str) -> int:
+    """Channels model ``name`` takes from ``dataset`` (its own where it fixes them)."""
+    return input_shape(name, dataset, None)[0]

@@ -3,29 +3,30 @@ Runs page, see its curve on Compare; a screenshot of every page goes to artifact
 from __future__ import annotations
 
 import shutil
-import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from support import FMNIST, ROOT
 
-sys.path.insert(0, str(ROOT / "scripts"))
+from cnnkit import browser as shots
+from cnnkit.dashboard_server import cpu_share, serve
+from cnnkit.store import Store
 
-import screenshots as shots  # noqa: E402
-
-from cnnkit.store import Store  # noqa: E402
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 pytestmark = [
     pytest.mark.e2e, pytest.mark.slow,
-    pytest.mark.skipif(not Path(shots.CHROMIUM).exists(), reason="Chromium is not installed (/usr/bin/chromium)"),
+    pytest.mark.skipif(bool(shots.available()), reason=str(shots.available())),
     pytest.mark.skipif(not FMNIST, reason="Fashion-MNIST is not installed"),
 ]
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
 EXCEPTION = '[data-testid="stException"]'
 
 
-def fill_number(page, label: str, value: str) -> None:  # noqa: ANN001
+def fill_number(page: Page, label: str, value: str) -> None:
     box = page.get_by_label(label, exact=True)
     box.fill(value)
     box.press("Enter")
@@ -36,7 +37,8 @@ def test_launch_watch_compare_in_the_browser(tmp_path: Path) -> None:
     home = tmp_path / "store"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = tmp_path / "streamlit.log"
-    with shots.serve(home, log=log) as url, shots.browser() as page:
+    with serve(home, log=log) as server, shots.browser() as page:
+        url = server.url
         shots.goto(page, url, "home")
         assert page.locator(EXCEPTION).count() == 0
         assert page.get_by_text("Run the first comparison").count() == 1, "the empty store's way in"
@@ -85,3 +87,40 @@ def test_launch_watch_compare_in_the_browser(tmp_path: Path) -> None:
             page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     if log.exists():
         shutil.copy(log, ARTIFACTS.parent / "streamlit-e2e.log")
+
+
+def test_an_open_page_costs_the_server_next_to_nothing(tmp_path: Path) -> None:
+    """Launched as the README does, a tab open on a page with nothing running leaves the server idle
+    (it used a whole core when it watched the files under .venv/). The bound is generous on purpose:
+    `python -m cnnkit bench` reports the figure."""
+    with serve(tmp_path / "store") as server, shots.browser() as page:
+        for name in ("home", "runs", "compare"):
+            shots.goto(page, server.url, name)
+            share = cpu_share(server.pid, 4.0)
+            assert share < 0.25, f"the server used {share:.0%} of a core with {name} open and nothing running"
+
+
+def test_the_first_comparison_learns_on_both_levels(tmp_path: Path) -> None:
+    """The empty store's one click: four LeNet runs that the page's supervisor trains; d2l's sigmoid net
+    and the ReLU net both end above chance (a chart of a flat sigmoid curve would teach the wrong thing)."""
+    home = tmp_path / "store"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with serve(home) as server, shots.browser() as page:
+        shots.goto(page, server.url, "home")
+        clicked = time.time()
+        page.get_by_role("button", name="Run the first comparison").click()
+        page.get_by_text("Compare them").wait_for()
+        store = Store(home)
+        deadline = clicked + 300
+        while any(r.active for r in store.list_runs()):
+            assert time.time() < deadline, [(r.name, r.status) for r in store.list_runs()]
+            time.sleep(1)
+        runs = store.list_runs()
+        assert len(runs) == 4 and {r.status for r in runs} == {"completed"}, [(r.name, r.error) for r in runs]
+        finals = store.latest_metrics([r.id for r in runs])
+        for run in runs:
+            assert finals[run.id]["test_acc"] > 0.5, (run.name, finals[run.id])
+        shots.goto(page, server.url, "compare", f"group={runs[0].group}&by=cfg.model.activation")
+        page.locator(".js-plotly-plot").first.wait_for()
+        assert page.locator(EXCEPTION).count() == 0
+        page.screenshot(path=str(ARTIFACTS / "first-comparison.png"), full_page=True)

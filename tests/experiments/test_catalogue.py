@@ -87,6 +87,44 @@ def test_levels_change_what_the_notes_ask():
     assert E.get("cnn-vs-mlp-mnist").datasets == ["mnist"] and E.get("course-cnn-vs-vgg16").datasets == ["cifar10"]
 
 
+@pytest.mark.parametrize("installed,runs_on,missing", [
+    ({"mnist", "mnist-10k"}, "mnist", []),  # full MNIST whenever it is there
+    ({"mnist-10k"}, "mnist-10k", []),  # else the MNIST sample
+    (set(), "mnist", ["mnist"]),  # neither: missing, and launching says how to get either
+])
+def test_mnist_presets_fall_back_on_the_sample(monkeypatch, installed, runs_on, missing):
+    from cnnkit import data
+
+    monkeypatch.setattr(data, "is_available", lambda name, root=None: name in installed | {"fashion-mnist"})
+    for name in ("improved-lenet-mnist", "cnn-vs-mlp-mnist", "cnn-vs-mlp-permuted-mnist"):
+        preset = E.get(name)
+        assert preset.datasets == ["mnist"] and "MNIST sample" in preset.note
+        assert E.runs_on(preset) == [runs_on] and E.missing_datasets(preset) == missing
+        configs = E.build_configs(preset, "quick", seeds=2)
+        assert {c.dataset for _, c in configs} == {runs_on}
+        assert all(c.replace(dataset="mnist") == E.level_config(preset, label).replace(seed=c.seed)
+                   for label, c in configs)  # only the dataset differs from what the preset declares
+    line = E.data_line("cnn-vs-mlp-mnist")
+    if runs_on == "mnist-10k":
+        assert line.startswith("Data: MNIST sample (10,000 real digits") and "full MNIST is not installed" in line
+    elif missing:
+        assert "bash scripts/setup.sh" in line and "experiment run cnn-vs-mlp-mnist" in line
+    else:
+        assert line == "Data: MNIST."
+    assert E.get("cnn-vs-mlp-mnist").to_dict()["runs_on"] == [runs_on]
+
+
+def test_cifar10_presets_say_where_and_how_to_run_them(monkeypatch):
+    from cnnkit import data
+
+    monkeypatch.setattr(data, "is_available", lambda name, root=None: name != "cifar10")
+    for name in ("course-cnn-vs-vgg16", "augmentation-cifar10"):
+        assert E.missing_datasets(name) == ["cifar10"]
+        line = E.data_line(name)
+        assert "CIFAR-10" in line and "cifar-10-python.tar.gz" in line and f"experiment run {name} --wait" in line
+        assert "\n" not in line
+
+
 def test_unknown_names_budgets_and_seeds_are_config_errors():
     with pytest.raises(ConfigError) as exc:
         E.get("no-such")

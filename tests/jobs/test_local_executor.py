@@ -13,8 +13,7 @@ from support import requires_fmnist
 from cnnkit.config import RunConfig
 from cnnkit.jobs.base import Exit, Slot
 from cnnkit.jobs.local import LocalExecutor
-from cnnkit.jobs.process import process_start
-from cnnkit.store import Store
+from cnnkit.store import Store, process_start
 
 TINY = RunConfig(epochs=1, subset=0.02, test_subset=0.05)
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]

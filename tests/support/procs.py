@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnkit.config import RunConfig
-from cnnkit.jobs.process import is_alive
-from cnnkit.store import Store
+from cnnkit.store import Store, is_alive
 from support import ROOT, wait_for
 
 TINY = ["--epochs", "1", "--subset", "0.02", "--set", "test_subset=0.05"]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
+from streamlit.delta_generator import DeltaGenerator
+from streamlit.testing.v1 import AppTest
 from ui_helpers import PAGES, app, assert_clean
 
 from cnnkit import reference
@@ -226,7 +229,7 @@ def test_resume_requeues_a_finished_run(lab: Store) -> None:
 
 # ---- compare --------------------------------------------------------------------------------------
 
-def url(at, key: str) -> list[str]:  # noqa: ANN001
+def url(at: AppTest, key: str) -> list[str]:
     """A query parameter of the app's URL after the run, always as a list."""
     value = at.query_params.get(key, [])
     return [value] if isinstance(value, str) else list(value)
@@ -234,12 +237,10 @@ def url(at, key: str) -> list[str]:  # noqa: ANN001
 
 def capture_downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
     """Record what each download button would serve (its data, called if it is a callable)."""
-    from streamlit.delta_generator import DeltaGenerator
-
     original = DeltaGenerator.download_button
     served: dict[str, object] = {}
 
-    def recording(self, label, data, *args, **kwargs):  # noqa: ANN001, ANN202
+    def recording(self: DeltaGenerator, label: str, data: object, *args: Any, **kwargs: Any) -> Any:
         served[label] = data() if callable(data) else data
         return original(self, label, data, *args, **kwargs)
 
@@ -340,6 +341,21 @@ def test_experiment_verdict_curves_and_table_of_a_finished_group(app_env: Path) 
     levels = at.tabs[0].dataframe[-1].value
     assert list(levels["n"]) == [2, 2] and levels["test acc"].tolist() == pytest.approx([0.70, 0.75])
     assert len(at.tabs[0].get("plotly_chart")) == 4
+
+
+def test_experiment_page_says_which_data_a_preset_runs_on(app_env: Path, monkeypatch) -> None:
+    from cnnkit import data
+
+    monkeypatch.setattr(data, "is_available", lambda name, root=None: name not in ("mnist", "cifar10"))
+    at = app("pages/6_Experiments.py")
+    at.selectbox(key="exp.preset").set_value("cnn-vs-mlp-mnist").run()
+    assert_clean(at)
+    assert any(c.value.startswith("Data: MNIST sample (10,000 real digits") for c in at.caption)
+    assert not at.button(key="exp.launch").disabled
+    at.selectbox(key="exp.preset").set_value("course-cnn-vs-vgg16").run()
+    assert any("cifar-10-python.tar.gz" in e.value and "experiment run course-cnn-vs-vgg16" in e.value
+               for e in at.error)
+    assert at.button(key="exp.launch").disabled
 
 
 def test_the_library_never_imports_streamlit() -> None:

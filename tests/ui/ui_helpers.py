@@ -4,24 +4,26 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # the `ui` package and the pages live at the project root
 
 from cnnkit.config import RunConfig  # noqa: E402
-from cnnkit.store import Store  # noqa: E402
+from cnnkit.engine import MetricPoint  # noqa: E402
+from cnnkit.store import Run, Store  # noqa: E402
 
 PAGES = ["dashboard.py", "pages/1_Models.py", "pages/2_Train.py", "pages/3_Runs.py", "pages/4_Compare.py",
          "pages/5_Activations.py", "pages/6_Experiments.py"]
 TIMEOUT = 120  # the first script run imports torch; CPUs here are shared
 
 
-def app(page: str = "dashboard.py", query: dict | None = None):  # noqa: ANN201
+def app(page: str = "dashboard.py", query: dict | None = None) -> AppTest:
     """An AppTest on ``page`` (a multipage app starts from dashboard.py), run once with ``query`` in the URL."""
-    from streamlit.testing.v1 import AppTest
-
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
     at.run()
     if page != "dashboard.py":
@@ -33,7 +35,7 @@ def app(page: str = "dashboard.py", query: dict | None = None):  # noqa: ANN201
     return at
 
 
-def assert_clean(at) -> None:  # noqa: ANN001
+def assert_clean(at: AppTest) -> None:
     """No exception element and no 'unexpected' error message on the page."""
     assert not at.exception, [e.value for e in at.exception]
     unexpected = [e.value for e in at.error if "unexpected" in str(e.value)]
@@ -42,9 +44,7 @@ def assert_clean(at) -> None:  # noqa: ANN001
 
 # ---- a store with runs in every state -----------------------------------------------------------
 
-def point(step: int, epoch: float, split: str, name: str, value: float, wall: float):  # noqa: ANN201
-    from cnnkit.engine import MetricPoint
-
+def point(step: int, epoch: float, split: str, name: str, value: float, wall: float) -> MetricPoint:
     return MetricPoint(step, epoch, split, name, value, wall)
 
 
@@ -90,7 +90,7 @@ def train_real(store: Store, config: RunConfig, name: str) -> str:
     return run_id
 
 
-def complete_queued(store: Store, accuracy) -> None:  # noqa: ANN001
+def complete_queued(store: Store, accuracy: Callable[[Run], float]) -> None:
     """Finish every queued run as a supervisor would, with test accuracy ``accuracy(run)`` and 2 epochs."""
     while True:
         run = store.claim("test:0/cpu0")

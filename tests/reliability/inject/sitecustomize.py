@@ -14,29 +14,33 @@ import importlib.abc
 import importlib.machinery
 import os
 import sys
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
 
 OOM_AT = os.environ.get("CNNKIT_INJECT_OOM_AT_STEP")
 
 
-def _patch_engine(engine) -> None:  # noqa: ANN001
+def _patch_engine(engine: ModuleType) -> None:
     import torch
 
     at_step = int(OOM_AT)
-    compute_loss = engine._Run._loss
+    compute_loss = engine.Trainer._loss
 
-    def _loss(self, logits, y):  # noqa: ANN001, ANN202 - the engine's own signature
+    def _loss(self: Any, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # the engine's own signature
         if self.model.training and self.step + 1 == at_step:  # self.step counts the steps finished
             raise torch.OutOfMemoryError(f"CUDA out of memory. Tried to allocate 20.00 GiB (injected at step "
                                          f"{at_step} by tests/reliability/inject)")
         return compute_loss(self, logits, y)
 
-    engine._Run._loss = _loss
+    engine.Trainer._loss = _loss
 
 
 class _AfterImport(importlib.abc.MetaPathFinder):
     """Finds nothing itself; wraps the loader of ``cnnkit.engine`` to patch the module once it has run."""
 
-    def find_spec(self, name, path, target=None):  # noqa: ANN001, ANN201 - the finder protocol
+    def find_spec(self, name: str, path: Sequence[str] | None,
+                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
         if name != "cnnkit.engine":
             return None
         spec = importlib.machinery.PathFinder.find_spec(name, path)
@@ -45,7 +49,7 @@ class _AfterImport(importlib.abc.MetaPathFinder):
         sys.meta_path.remove(self)
         run_module = spec.loader.exec_module
 
-        def exec_module(module):  # noqa: ANN001, ANN202
+        def exec_module(module: ModuleType) -> None:
             run_module(module)
             _patch_engine(module)
 

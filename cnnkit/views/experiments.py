@@ -1,0 +1,81 @@
+"""The Experiments page: the catalogue, a preset's levels and launch cost, a report's table, an
+experiment's curves by level, the reference bundles shipped with the project."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from cnnkit import compare, estimate, experiments
+from cnnkit.config import RunConfig
+from cnnkit.store import Status, Store
+
+
+def catalogue_table(presets: list[experiments.Preset], store: Store) -> pd.DataFrame:
+    """One row per preset: its question, the notes' lines, levels, seeds, missing data, its newest group here."""
+    return pd.DataFrame([{
+        "preset": p.name, "question": p.question, "notes line": ", ".join(map(str, p.lines)),
+        "levels": len(p.levels), "seeds": p.seeds,
+        "needs": ", ".join(experiments.missing_datasets(p)) or "",
+        "latest": experiments.latest_group(store, p.name) or ""} for p in presets])
+
+
+def preset_label(preset: experiments.Preset) -> str:
+    """"ReLU vs sigmoid — lines 3, 4"."""
+    return f"{preset.title} — lines {', '.join(map(str, preset.lines))}"
+
+
+def preset_levels_table(preset: experiments.Preset) -> pd.DataFrame:
+    """One row per level: its label (the baseline marked) and the config changes it makes."""
+    return pd.DataFrame([{"level": lv.label + (" (baseline)" if lv.label == preset.baseline else ""),
+                          "changes": ", ".join(f"{k}={v}" for k, v in lv.changes.items()) or "—"}
+                         for lv in preset.levels])
+
+
+def launch_seconds(configs: list[tuple[str, RunConfig]], seeds: int, store: Store, gpu_available: bool) -> float:
+    """Estimated training seconds of a launch's runs, one after another: each level's first seed
+    estimated once, times the seeds (the seeds of a level cost the same)."""
+    per_level = {label: cfg for label, cfg in configs if cfg.seed == 0}
+    return seeds * sum(estimate.estimate(cfg, store, gpu_available).total_seconds for cfg in per_level.values())
+
+
+def levels_table(report: experiments.ExperimentReport) -> pd.DataFrame:
+    """One row per level of a report: test accuracy over seeds, the difference with the baseline and
+    its interval, the train–test gap, cost, and the statuses of its runs."""
+    return pd.DataFrame([{
+        "level": lv.level + (" (baseline)" if lv.is_baseline else ""), "test acc": lv.mean, "± std": lv.std,
+        "n": lv.n, "Δ vs baseline": lv.diff, "95 % CI low": lv.ci_low, "95 % CI high": lv.ci_high,
+        "train acc": lv.mean_train_acc, "train − test": lv.mean_gap, "s / run": lv.mean_seconds,
+        "params": lv.params, "runs": ", ".join(f"{n} {s}" for s, n in sorted(lv.statuses.items())),
+    } for lv in report.levels])
+
+
+def progress_text(counts: dict[str, int]) -> str:
+    """"3/8 runs finished · 1 running · 4 queued" from ``experiments.group_progress``."""
+    return (f"{counts['finished']}/{counts['total']} runs finished"
+            + "".join(f" · {counts[s]} {s}" for s in Status.ACTIVE if counts.get(s)))
+
+
+def preset_groups(store: Store, preset: str) -> dict[str, str]:
+    """group id → "name · id" of the experiment groups of ``preset``, newest first."""
+    return {g["id"]: f"{g['name']} · {g['id']}" for g in store.groups(kind=experiments.GROUP_KIND)
+            if g["meta"].get("preset") == preset}
+
+
+def level_curves(store: Store, group_id: str) -> compare.CompareView | None:
+    """The group's runs compared with one line (mean ± std over seeds) per level; None before any
+    run is assigned a level."""
+    meta = (store.group(group_id) or {}).get("meta", {})
+    assigned = meta.get("runs", {})
+    labels = {r.id: assigned.get(r.id) for r in store.list_runs(group=group_id)}
+    labels = {k: v for k, v in labels.items() if v}
+    if not labels:
+        return None
+    groups = compare.labelled_groups(labels, meta.get("levels"))
+    return compare.build_view(store, compare.Selection(groups=[group_id]), groups=groups)
+
+
+def reference_bundles(results_dir: Path) -> list[Path]:
+    """The reference bundles shipped in ``results_dir``/reference, by name."""
+    folder = results_dir / "reference"
+    return sorted(folder.glob("*.zip")) if folder.exists() else []

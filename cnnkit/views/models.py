@@ -1,0 +1,58 @@
+"""The Models page: a model variant's label, its layer table, several variants side by side."""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from cnnkit.params import Param
+
+
+def input_size_param(native_input: int) -> Param:
+    """The input side a variant is shown at; empty means the model's native side."""
+    return Param("input_size", "int", None, low=8, high=512, optional=True,
+                 help=f"input side in pixels; empty = native {native_input}")
+
+
+def changed_options(knobs: Mapping[str, Param], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The knob values that differ from the knobs' defaults (what sets a variant apart)."""
+    return {k: v for k, v in values.items() if v != knobs[k].default}
+
+
+def variant_label(model: str, options: Mapping[str, Any], input_size: int | None = None) -> str:
+    """"lenet(activation=relu,fc=120,84)@64": the model, its changed options, its input side."""
+    opts = ",".join(f"{k}={_option_text(v)}" for k, v in options.items())
+    return model + (f"({opts})" if opts else "") + (f"@{input_size}" if input_size else "")
+
+
+def options_key(options: Mapping[str, Any]) -> str:
+    """The options as canonical JSON: a cache key, and the form json.loads gives back to a builder."""
+    return json.dumps({k: list(v) if isinstance(v, tuple) else v for k, v in options.items()}, sort_keys=True)
+
+
+def layer_table(anatomy: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per layer of an ``Anatomy.to_dict()``: output shape, params and MACs with their shares in %."""
+    layers = pd.DataFrame(anatomy["layers"])
+    return pd.DataFrame({
+        "layer": layers["name"], "type": layers["type"], "kind": layers["kind"],
+        "output shape": layers["output_shape"].map(lambda s: "×".join(map(str, s))),
+        "params": layers["params"], "% of params": 100 * layers["param_share"], "MACs": layers["macs"],
+        "% of MACs": 100 * layers["macs"] / max(1, layers["macs"].sum()),
+    })
+
+
+def side_by_side(anatomies: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per variant (label → ``Anatomy.to_dict()``): input, totals and where they sit, in %."""
+    return pd.DataFrame([{
+        "model": label, "input": "×".join(map(str, a["input"])), "params": a["total_params"],
+        "MACs": a["macs"], "FC % of params": 100 * a["split"]["fc"]["params_share"],
+        "conv % of params": 100 * a["split"]["conv"]["params_share"],
+        "conv % of MACs": 100 * a["split"]["conv"]["macs_share"]} for label, a in anatomies.items()])
+
+
+def _option_text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    return str(value)

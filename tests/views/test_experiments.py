@@ -1,0 +1,63 @@
+"""views.experiments: the catalogue and preset tables, a launch's cost, a report's table, curves by level."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from cnnkit import experiments
+from cnnkit.store import Store
+from cnnkit.views.experiments import (
+    catalogue_table,
+    launch_seconds,
+    level_curves,
+    levels_table,
+    preset_groups,
+    preset_label,
+    preset_levels_table,
+    progress_text,
+    reference_bundles,
+)
+
+
+def test_catalogue_and_preset_tables(store: Store) -> None:
+    presets = experiments.catalogue()
+    table = catalogue_table(presets, store)
+    assert list(table["preset"]) == [p.name for p in presets] and set(table["latest"]) == {""}
+    pooling = experiments.get("pooling")
+    assert preset_label(pooling).startswith(pooling.title + " — lines ")
+    levels = preset_levels_table(pooling)
+    assert len(levels) == len(pooling.levels)
+    assert sum(label.endswith(" (baseline)") for label in levels["level"]) == 1
+
+
+def test_launch_seconds_estimates_each_level_once_per_seed(store: Store) -> None:
+    pooling = experiments.get("pooling")
+    one = launch_seconds(experiments.build_configs(pooling, "smoke", 1), 1, store, False)
+    assert one > 0
+    assert launch_seconds(experiments.build_configs(pooling, "smoke", 3), 3, store, False) == 3 * one
+
+
+def test_a_launched_group_s_table_progress_and_curves(store: Store) -> None:
+    group = experiments.launch(store, "pooling", "smoke", seeds=2, start_worker=False)
+    assert preset_groups(store, "pooling") == {group: f"{store.group(group)['name']} · {group}"}
+    assert preset_groups(store, "relu-vs-sigmoid") == {}
+    table = levels_table(experiments.analyze(store, group))
+    assert len(table) == 2 and set(table["runs"]) == {"2 queued"}
+    assert progress_text(experiments.group_progress(store, group)) == "0/4 runs finished · 4 queued"
+    view = level_curves(store, group)
+    assert view is not None and len(view.runs) == 4
+    assert list(view.groups.cat.categories) == store.group(group)["meta"]["levels"]
+    assert level_curves(store, store.create_group("experiment", "empty", {})) is None
+
+
+def test_progress_text_names_the_active_statuses() -> None:
+    assert progress_text({"finished": 3, "total": 8, "running": 1, "queued": 4, "failed": 1}) == \
+        "3/8 runs finished · 4 queued · 1 running"
+
+
+def test_reference_bundles_are_the_zips_by_name(tmp_path: Path) -> None:
+    assert reference_bundles(tmp_path) == []
+    folder = tmp_path / "reference"
+    folder.mkdir()
+    for name in ("b.zip", "a.zip", "notes.txt"):
+        (folder / name).write_text("")
+    assert [p.name for p in reference_bundles(tmp_path)] == ["a.zip", "b.zip"]
