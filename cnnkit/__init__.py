@@ -7,6 +7,8 @@ The Python API (the one the CLI and the dashboard use)::
     print(cnnkit.describe("vgg11", width_ratio=4).total_params)          # per-layer anatomy
     data = cnnkit.load_dataset("fashion-mnist")                           # uint8 tensors
     result = cnnkit.fit(cnnkit.RunConfig(model="lenet", epochs=2, lr=0.9), print)
+    cnnkit.explain_run(cnnkit.Store(), run_id, index=4).heat              # Grad-CAM of test image 4
+    print(cnnkit.training_memory("resnet18", input_size=32, batch=128).headline())
 """
 from __future__ import annotations
 
@@ -25,6 +27,10 @@ _EXPORTS = {
     "fit": "cnnkit.engine",
     "Reporter": "cnnkit.engine",
     "Store": "cnnkit.store",
+    "explain_run": "cnnkit.explain",
+    "training_memory": "cnnkit.memory",
+    "receptive_fields": "cnnkit.receptive",
+    "profile_step": "cnnkit.layer_profile",
 }
 _RENAMED = {"load_dataset": ("cnnkit.data", "load")}
 

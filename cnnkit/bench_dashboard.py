@@ -6,7 +6,9 @@ dashboard launched as the README launches it.
   nothing running;
 - the live refresh: the server's CPU while runs train and a page that follows them is open;
 - interference: the epoch time of the same run with Runs open, and with Compare open, divided by
-  the epoch time with no page open, the conditions alternating so that a noisy machine slows all alike.
+  the epoch time with no page open, the conditions alternating so that a noisy machine slows all alike;
+- the home page's first comparison: seconds from the click until its four runs have finished, and
+  their final test accuracy.
 """
 from __future__ import annotations
 
@@ -86,6 +88,27 @@ def interference(page: Any, home: Path, rounds: int, log: Callable[[str], None])
             "live_server_cpu": {c: statistics.median(v) for c, v in server_cpu.items()}}
 
 
+def first_comparison(page: Any, home: Path, log: Callable[[str], None]) -> dict[str, Any]:
+    """Click "Run the first comparison" on an empty store; seconds until all its runs have ended."""
+    store = Store(home)
+    with serve(home) as server:
+        browser.goto(page, server.url, "home", quiet=0.5)
+        start = time.perf_counter()
+        page.get_by_role("button", name="Run the first comparison").click()
+        deadline = time.time() + RUN_TIMEOUT
+        while not store.list_runs() or any(r.active for r in store.list_runs()):
+            if time.time() > deadline:
+                raise RuntimeError("the first comparison did not finish")
+            time.sleep(0.2)
+        seconds = time.perf_counter() - start
+    runs = store.list_runs()
+    finals = store.latest_metrics([r.id for r in runs])
+    accuracy = {r.name: finals.get(r.id, {}).get("test_acc") for r in runs}
+    log(f"  first comparison: {seconds:.1f} s from the click; " + ", ".join(f"{n}: {a:.3f}" for n, a in accuracy.items()
+                                                                         if a is not None))
+    return {"seconds": seconds, "statuses": sorted({str(r.status) for r in runs}), "test_acc": accuracy}
+
+
 def run(short: bool, log: Callable[[str], None], fill: Callable[[Store, int, int], None]) -> dict[str, Any]:
     """The whole section as one JSON-ready dict (``{"skipped": why}`` without Chromium or Playwright)."""
     missing = browser.available()
@@ -99,7 +122,8 @@ def run(short: bool, log: Callable[[str], None], fill: Callable[[Store, int, int
         pages = page_costs(page, full, idle_seconds=3.0 if short else 8.0, log=log)
         log("dashboard: the same run with no page, Runs, and Compare open, alternately")
         mixed = interference(page, Path(tmp) / "live", rounds=1 if short else 2, log=log)
-    return {"store_runs": runs, "store_epochs": epochs, "pages": pages, **mixed}
+        first = {"skipped": "short mode"} if short else first_comparison(page, Path(tmp) / "first", log)
+    return {"store_runs": runs, "store_epochs": epochs, "pages": pages, **mixed, "first_comparison": first}
 
 
 def format_section(section: dict[str, Any]) -> list[str]:
@@ -116,4 +140,12 @@ def format_section(section: dict[str, Any]) -> list[str]:
                  f"{100 * live['compare']:.1f} % with Compare open, {100 * live['none']:.1f} % with no page")
     lines.append(f"interference: epoch {epoch['none']:.2f} s with no page, {epoch['runs']:.2f} s with Runs open "
                  f"({ratio['runs']:.2f}×), {epoch['compare']:.2f} s with Compare open ({ratio['compare']:.2f}×)")
+    first = section.get("first_comparison", {})
+    if "seconds" in first:
+        levels: dict[str, list[str]] = {}
+        for name, acc in sorted(first["test_acc"].items()):
+            levels.setdefault(name.split(" seed=")[0], []).append("–" if acc is None else f"{acc:.3f}")
+        lines.append(f"home page's first comparison: {first['seconds']:.1f} s from the click until its runs ended "
+                     f"({', '.join(first['statuses'])}); final test acc "
+                     + "; ".join(f"{level} {', '.join(accs)}" for level, accs in levels.items()))
     return lines

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
-from cnnkit import experiments
+from cnnkit import experiments, search
+from cnnkit.bridges import finished_runs
 from cnnkit.bundle import export_bundle, import_bundle
 from cnnkit.config import DATASET_NAMES, FIELD_PARAMS, RunConfig, param_for
 from cnnkit.errors import CnnkitError, ConfigError
@@ -32,7 +33,9 @@ from cnnkit.sweep import expand, run_name
 from cnnkit.table import format_count, format_table
 
 if TYPE_CHECKING:
+    from cnnkit.anatomy import Anatomy
     from cnnkit.engine import MetricPoint
+    from cnnkit.memory import TrainingMemory
 
 # Modules that import torch (the models, anatomy, data, the engine and what runs it, bench) are
 # imported inside the commands that need them: the others (`runs`, `submit`, `cancel`, …) then
@@ -131,7 +134,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from cnnkit import anatomy
+    from cnnkit import anatomy, memory
     from cnnkit.models import registry
     from cnnkit.models.shapes import CollapseError, smallest_input
 
@@ -139,6 +142,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
     size = Param("input_size", "int", None, low=1, high=1024, optional=True).parse(args.input_size or "none")
     channels = Param("in_channels", "int", 1, low=1, high=16).parse(args.in_channels or str(spec.in_channels or 1))
     classes = Param("num_classes", "int", 10, low=2, high=100_000).parse(args.num_classes or "10")
+    batch = Param("--batch-size", "int", 256, low=1, high=memory.MAX_BATCH).parse(
+        args.batch_size or str(spec.recipe.get("batch_size", 256)))
+    optimizer = FIELD_PARAMS["optimizer"].parse(args.optimizer or spec.recipe.get("optimizer", "sgd"), "--optimizer")
     options = {}
     for item in args.set or []:
         key, text = _split_assignment(item, "--set")
@@ -152,26 +158,73 @@ def cmd_summary(args: argparse.Namespace) -> int:
     except CollapseError as exc:
         smallest = smallest_input(args.model, channels, options)
         raise ConfigError("input_size", f"{args.model} needs at least {smallest}×{smallest} input: {exc}") from None
+    side = result.input_shape[-1]
+    est = memory.training_memory(args.model, channels, side, classes, batch, optimizer, **options)
+    extra: dict[str, Any] = {"batch_size": batch, "training_memory": est.to_dict()}
+    if args.profile:
+        from cnnkit import layer_profile
+
+        step = layer_profile.profile_step(args.model, channels, side, classes, batch, **options)
+        extra["profile"] = {"step_ms": step.step_ms, "layers": layer_profile.time_shares(result, step)}
+    if args.measure:
+        from cnnkit.memory_probe import check
+
+        extra["memory_check"] = check(args.model, channels, side, classes, batch, optimizer, **options).to_dict()
     if args.format == "json":
-        doc = {"model": args.model, **result.to_dict()}
-        _emit_json(doc)
+        layers = [layer | {"activation_bytes": memory.activation_bytes(tuple(layer["output_shape"]), batch)}
+                  for layer in result.to_dict()["layers"]]
+        _emit_json({"model": args.model, **result.to_dict(), "layers": layers, **extra})
     elif args.format == "csv":
         writer = csv.writer(sys.stdout)
-        writer.writerow(["name", "type", "kind", "output_shape", "params", "param_share", "macs"])
+        writer.writerow(["name", "type", "kind", "output_shape", "params", "param_share", "macs", "rf_size",
+                         "rf_jump", "rf_start", "batch_size", "fp32_bytes", "bf16_bytes"])
         for layer in result.layers:
+            sizes = memory.activation_bytes(layer.output_shape, batch)
             writer.writerow([layer.name, layer.type, layer.kind, "x".join(map(str, layer.output_shape)),
-                             layer.params, f"{layer.param_share:.6f}", layer.macs])
+                             layer.params, f"{layer.param_share:.6f}", layer.macs, layer.rf_size, layer.rf_jump,
+                             layer.rf_start, batch, sizes["fp32"], sizes["bf16"]])
     else:
-        rows = [(layer.name, layer.type, "×".join(map(str, layer.output_shape)), f"{layer.params:,}",
-                 f"{100 * layer.param_share:.1f}%", f"{layer.macs:,}") for layer in result.layers]
-        print(format_table(rows, ["layer", "type", "output", "params", "share", "MACs"], "llrrrr"))
-        split = result.split
-        print(f"\n{args.model}: input {'×'.join(map(str, result.input_shape))}, {result.total_params:,} parameters, "
-              f"{format_count(result.macs)} MACs")
-        fc, conv = split["fc"], split["conv"]
-        print(f"FC layers hold {100 * fc['params_share']:.1f}% of the parameters and {100 * fc['macs_share']:.1f}% "
-              f"of the MACs; conv layers {100 * conv['params_share']:.1f}% and {100 * conv['macs_share']:.1f}%")
+        _print_summary(args.model, result, est, extra)
     return 0
+
+
+def _print_summary(model: str, result: Anatomy, est: TrainingMemory, extra: dict[str, Any]) -> None:
+    """`summary`'s table: per layer, then the totals, the memory, and the time profile when asked for."""
+    from cnnkit.memory import activation_bytes
+
+    batch = extra["batch_size"]
+    rows = []
+    for layer in result.layers:
+        sizes = activation_bytes(layer.output_shape, batch)
+        rows.append((layer.name, layer.type, "×".join(map(str, layer.output_shape)), f"{layer.params:,}",
+                     f"{100 * layer.param_share:.1f}%", f"{layer.macs:,}",
+                     f"{layer.rf_size}×{layer.rf_size}" if layer.rf_size else "all", _blank(layer.rf_jump),
+                     _blank(layer.rf_start), f"{sizes['fp32'] / 2**20:.2f}", f"{sizes['bf16'] / 2**20:.2f}"))
+    print(format_table(rows, ["layer", "type", "output", "params", "share", "MACs", "field", "jump", "start",
+                              f"MiB@{batch}", "bf16"], "llrrrrrrrrr"))
+    split = result.split
+    print(f"\n{model}: input {'×'.join(map(str, result.input_shape))}, {result.total_params:,} parameters, "
+          f"{format_count(result.macs)} MACs")
+    fc, conv = split["fc"], split["conv"]
+    print(f"FC layers hold {100 * fc['params_share']:.1f}% of the parameters and {100 * fc['macs_share']:.1f}% "
+          f"of the MACs; conv layers {100 * conv['params_share']:.1f}% and {100 * conv['macs_share']:.1f}%")
+    print("field: the receptive field of one output (all: the whole input); jump: its step in input pixels;\n"
+          f"start: where the first one begins; MiB@{batch}, bf16: the layer's output for a batch of {batch}")
+    print(f"training memory {est.headline()}\n  {est.parts()}")
+    if "memory_check" in extra:
+        check = extra["memory_check"]
+        print(f"  measured peak of a real step on the {check['device']}: {check['measured'] / 2**20:.1f} MiB "
+              f"(estimate / measured = {check['ratio']:.2f})")
+    if "profile" in extra:
+        rows = [(r["name"], r["type"], f"{100 * r['macs_share']:.1f}%", f"{100 * r['time_share']:.1f}%",
+                 f"{r['forward_ms']:.2f}", f"{r['backward_ms']:.2f}") for r in extra["profile"]["layers"]]
+        print(f"\nwhere the time goes: one training step at batch {batch}, "
+              f"{extra['profile']['step_ms']:.0f} ms under torch.profiler")
+        print(format_table(rows, ["layer", "type", "MACs", "time", "forward ms", "backward ms"], "llrrrr"))
+
+
+def _blank(value: Any) -> Any:
+    return "" if value is None else value
 
 
 class _ProgressBar:
@@ -342,11 +395,20 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     store = _store(args)
-    ids = args.run_ids or [r.id for r in store.list_runs(group=args.group) if not r.active]
-    if not ids:
-        raise ConfigError("run_ids", "no finished runs to export")
-    path = export_bundle(store, ids, args.out)
-    print(f"exported {len(ids)} runs to {path}")
+    runs = finished_runs(store, args.run_ids, args.group)
+    if args.tensorboard:
+        from cnnkit.bridges.tensorboard import export_tensorboard
+
+        export_tensorboard(store, runs, args.tensorboard)
+        print(f"exported {len(runs)} runs to {args.tensorboard}; "
+              f"view them with: tensorboard --logdir {args.tensorboard}")
+    elif args.mlflow:
+        from cnnkit.bridges.mlflow import export_mlflow
+
+        print(export_mlflow(store, runs, args.mlflow).summary_line())
+    else:
+        path = export_bundle(store, [r.id for r in runs], args.out)
+        print(f"exported {len(runs)} runs to {path}")
     return 0
 
 
@@ -378,13 +440,35 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- explain: attribution maps of a finished run (cnnkit.explain) -------------------------------
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from cnnkit import explain
+
+    method = explain.check_method(args.method)
+    out = explain.png_path(args.out)
+    try:
+        index = int(args.index)
+    except ValueError:
+        raise ConfigError("index", f"must be an integer, a test-set index, got {args.index!r}") from None
+    result = explain.explain_run(_store(args), args.run_id, index, method, args.layer)
+    explain.save_png(result, out)
+    if args.json:
+        _emit_json({"run_id": result.run_id, "index": index, "method": method, "layer": result.layer,
+                    "label": result.label, "predicted": result.predicted, "confidence": result.confidence,
+                    "target": result.target, "out": str(out)})
+    else:
+        print(f"{result.caption()}\nwrote {out} (image · map · overlay)")
+    return 0
+
+
 # ---- experiments: `experiment list|run|report|reference` ---------------------------------------
 # The what-if presets of cnnkit/experiments/. This section and the one call in build_parser are
 # all the experiment commands add to this file.
 
 def _experiment_args(args: argparse.Namespace) -> tuple[str, int | None]:
     """The budget and seeds of `experiment run` and `reference`, each checked with a one-line error."""
-    budget = experiments.check_budget(args.budget)
+    budget = experiments.check_budget(args.budget, field="--budget")
     seeds = None if args.seeds is None else Param("seeds", "int", 3, low=1, high=experiments.MAX_SEEDS).parse(
         args.seeds)
     return budget, seeds
@@ -421,8 +505,9 @@ def cmd_experiment_run(args: argparse.Namespace) -> int:
     store = _store(args)
     group = experiments.launch(store, preset.name, budget, seeds, start_worker=True)
     total = experiments.group_progress(store, group)["total"]
-    print(f"queued {total} runs of {preset.name} ({budget} budget, {experiments.check_seeds(seeds, preset)} seeds) "
-          f"in group {group} of {store.home}", flush=True)
+    n_seeds = experiments.check_seeds(seeds, preset, budget)
+    print(f"queued {total} runs of {preset.name} ({budget} budget, {n_seeds} seeds) in group {group} of {store.home}",
+          flush=True)
     if not args.wait:
         print(f"follow it with: python -m cnnkit experiment report {preset.name}"
               + (f" --store {store.home}" if args.store else ""))
@@ -475,6 +560,10 @@ def cmd_experiment_reference(args: argparse.Namespace) -> int:
     return 0
 
 
+BUDGET_HELP = ("quick (minutes a preset on a 2-core CPU), standard (default: sized for a decisive verdict there) "
+               "or full (the notes' setting)")
+
+
 def _add_experiment_commands(sub: argparse._SubParsersAction) -> None:
     text = "what-if experiments from the study notes: presets, runs, verdicts"
     exp = sub.add_parser("experiment", help=text, description=text)
@@ -493,8 +582,8 @@ def _add_experiment_commands(sub: argparse._SubParsersAction) -> None:
 
     p = command("run", cmd_experiment_run, "queue a preset's runs for the supervisor (started if none runs)")
     p.add_argument("name", help="a preset (see `experiment list`)")
-    p.add_argument("--budget", default="quick", help="quick (fits a CPU, default) or full (the notes' setting)")
-    p.add_argument("--seeds", metavar="N", help="seeds per level (default: the preset's, 3)")
+    p.add_argument("--budget", default="standard", help=BUDGET_HELP)
+    p.add_argument("--seeds", metavar="N", help="seeds per level (default: the budget's: quick 3, standard 5)")
     p.add_argument("--wait", action="store_true", help="poll until every run has finished, then print the report")
     p.add_argument("--format", choices=("md", "json"), default="md", help="report format with --wait")
 
@@ -508,8 +597,8 @@ def _add_experiment_commands(sub: argparse._SubParsersAction) -> None:
     p = command("reference", cmd_experiment_reference,
                 "run every preset feasible here into a temporary store, export results/reference/*.zip and "
                 "regenerate results/README.md", store=False)
-    p.add_argument("--budget", default="quick", help="quick (default) or full")
-    p.add_argument("--seeds", metavar="N", help="seeds per level (default: each preset's, 3)")
+    p.add_argument("--budget", default="standard", help=BUDGET_HELP)
+    p.add_argument("--seeds", metavar="N", help="seeds per level (default: the budget's: quick 3, standard 5)")
     p.add_argument("--only", nargs="+", metavar="NAME", help="only these presets (the other bundles are kept)")
     p.add_argument("--out", metavar="DIR", help="results folder (default: the project's results/)")
     p.add_argument("--store", metavar="PATH", help="work store (default: a temporary one, removed afterwards)")
@@ -517,6 +606,87 @@ def _add_experiment_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cpu-slots", metavar="N", help="CPU jobs at once for the work store's supervisor")
     p.add_argument("--readme-only", action="store_true",
                    help="only rebuild results/README.md and the README's results table from the bundles")
+
+
+# ---- search: `search` and `search-report` ------------------------------------------------------
+# Optuna studies as run groups (cnnkit/search/): the supervisor asks the trials and queues them.
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from cnnkit import data
+
+    base = config_from_args(args)
+    check_labels(args)
+    space = search.parse_space(base.model, args.space or [])
+    plan = search.SearchPlan(base, space, search.TRIALS.parse(args.trials), args.prune,
+                             search.PRUNE_AFTER.parse(args.prune_after), search.PARALLEL.parse(args.parallel),
+                             check_tags(args.tag))
+    if not data.is_available(base.dataset):
+        raise ConfigError("--dataset", f"{data.get_spec(base.dataset).title} is not installed here: "
+                                       f"{data.get_spec(base.dataset).how_to_get}")
+    store = _store(args)
+    group = search.start_search(store, plan, args.name)
+    ensure_supervisor(store)
+    print(f"search {group}: {plan.describe()}", file=sys.stderr, flush=True)
+    return _search_result(store, group, args)
+
+
+def cmd_search_report(args: argparse.Namespace) -> int:
+    store = _store(args)
+    search.plan_of(store, args.group)
+    return _search_result(store, args.group, args)
+
+
+def _search_result(store: Store, group: str, args: argparse.Namespace) -> int:
+    from cnnkit.search.results import search_report, wait
+
+    if args.wait:
+        try:
+            report = wait(store, group, progress=lambda line: print(line, file=sys.stderr, flush=True))
+        except KeyboardInterrupt:
+            print(f"stopped waiting; the search goes on. Later: python -m cnnkit search-report {group}",
+                  file=sys.stderr)
+            return 130
+    elif args.command == "search":
+        if args.json:
+            _emit_json({"group": group})
+        else:
+            print(group)
+            print(f"follow it with: python -m cnnkit search-report {group} --wait", file=sys.stderr)
+        return 0
+    else:
+        report = search_report(store, group)
+    if args.json:
+        _emit_json(report.to_dict())
+    else:
+        print(report.to_text())
+    return 0
+
+
+def _add_search_commands(sub: argparse._SubParsersAction) -> None:
+    text = "a hyperparameter search (Optuna TPE, optional median pruning): trials are runs of one group"
+    p = sub.add_parser("search", help=text, description=text)
+    p.set_defaults(func=cmd_search)
+    p.add_argument("--store", metavar="PATH", help="run store folder (default: $CNNKIT_HOME or results/)")
+    _add_train_options(p)
+    p.add_argument("--space", action="append", metavar="KEY=SPEC", required=True,
+                   help="a searched key (repeatable): lr=log:1e-3:1, momentum=0:0.9, batch_size=64,128,256")
+    p.add_argument("--trials", default=str(search.TRIALS.default), metavar="N",
+                   help=f"trials to run (default {search.TRIALS.default})")
+    p.add_argument("--prune", action="store_true",
+                   help="stop a trial whose test accuracy at an epoch is below the median of the completed trials")
+    p.add_argument("--prune-after", default=str(search.PRUNE_AFTER.default), metavar="N",
+                   help=f"completed trials before pruning starts (default {search.PRUNE_AFTER.default})")
+    p.add_argument("--parallel", default=str(search.PARALLEL.default), metavar="N",
+                   help="trials in flight at once (default 1: each trial learns from all before it)")
+    p.add_argument("--wait", action="store_true", help="follow the search, then print its trials and the best one")
+
+    text = "the trials of a search, the best one, pruned trials and wall time"
+    p = sub.add_parser("search-report", help=text, description=text)
+    p.set_defaults(func=cmd_search_report)
+    p.add_argument("group", help="a search group id (printed by `cnnkit search`)")
+    p.add_argument("--store", metavar="PATH", help="run store folder (default: $CNNKIT_HOME or results/)")
+    p.add_argument("--wait", action="store_true", help="wait until the search is done (or paused)")
+    p.add_argument("--json", action="store_true", help="one JSON document as the last line")
 
 
 # ---- the parser ---------------------------------------------------------------------------------
@@ -537,13 +707,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("models", cmd_models, "list the architectures", store=False)
     p.add_argument("--json", action="store_true")
 
-    p = command("summary", cmd_summary, "per-layer output shapes, parameters and MACs of a model", store=False)
+    p = command("summary", cmd_summary, "per-layer output shapes, parameters, MACs and receptive fields of a model, "
+                                        "its activation and training memory (and time per layer)", store=False)
     p.add_argument("model")
     p.add_argument("--input-size", metavar="N")
     p.add_argument("--in-channels", metavar="C")
     p.add_argument("--num-classes", metavar="K")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="a model option, e.g. activation=relu")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument("--batch-size", metavar="N", help="batch for the activation memory and the training-memory "
+                                                     "estimate (default: the model's recipe)")
+    p.add_argument("--optimizer", metavar="NAME", help="optimizer of the estimate (default: the model's recipe)")
+    p.add_argument("--profile", action="store_true",
+                   help="time one training step per layer with torch.profiler (runs it here, at --batch-size)")
+    p.add_argument("--measure", action="store_true",
+                   help="measure a real step's peak memory (in a fresh process) next to the estimate")
 
     p = command("train", cmd_train, "train in the foreground and record the run")
     _add_train_options(p)
@@ -594,10 +772,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_id")
     p.add_argument("tags", nargs="*")
 
-    p = command("export", cmd_export, "export finished runs as a bundle (zip of JSON)")
+    p = command("export", cmd_export, "export finished runs as a bundle (zip of JSON), to TensorBoard or to MLflow")
     p.add_argument("run_ids", nargs="*")
     p.add_argument("--group", help="export the finished runs of this group")
-    p.add_argument("--out", required=True, metavar="FILE")
+    to = p.add_mutually_exclusive_group(required=True)
+    to.add_argument("--out", metavar="FILE", help="a bundle zip")
+    to.add_argument("--tensorboard", metavar="DIR", help="event files, one folder per run (tensorboard --logdir DIR)")
+    to.add_argument("--mlflow", metavar="URI",
+                    help="an MLflow tracking store: sqlite:///FILE.db, file:///DIR or a folder")
 
     p = command("import", cmd_import, "import a bundle")
     p.add_argument("file")
@@ -612,7 +794,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sections", nargs="+", metavar="SECTION",
                    help="throughput accuracy threads jobs dashboard (default: all)")
 
+    p = command("explain", cmd_explain, "an attribution map (Grad-CAM or saliency) of a finished run for one "
+                                        "test image, as a PNG")
+    p.add_argument("run_id")
+    p.add_argument("--index", required=True, metavar="N", help="the test image (index in the dataset's test set)")
+    p.add_argument("--method", default="gradcam", help="gradcam (default; needs a conv layer) or saliency")
+    p.add_argument("--layer", help="Grad-CAM's conv layer by module name (default: the last conv)")
+    p.add_argument("--out", required=True, metavar="FILE.png", help="where to write image · map · overlay")
+    p.add_argument("--json", action="store_true", help="one JSON object as the last line")
+
     _add_experiment_commands(sub)  # the experiments section above
+    _add_search_commands(sub)  # the search section above
     return parser
 
 

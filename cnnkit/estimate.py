@@ -4,15 +4,18 @@ Three sources, best first, and the estimate says which one it used:
 1. measured: the median images/s of finished runs of the same model, knobs and input size on the
    same kind of device (the batch size differs at most);
 2. scaled: the median MAC throughput (images/s × MACs per image) of other finished runs on that
-   kind of device, divided by this model's MACs — good to a factor of about two;
+   kind of device, of models within a factor of SCALE_RANGE in MACs, divided by this model's MACs
+   (a small model's throughput is bound by per-step overhead, not MACs: it says little about a big one);
 3. a guess: an assumed throughput for the device kind, when the store has nothing to learn from.
-Evaluating the test set is counted at a third of the cost of training on as many images.
+Evaluating the test set is counted at a third of the cost of training on as many images; a launch of
+several runs (runs_seconds) adds RUN_STARTUP_S per run.
 """
 from __future__ import annotations
 
 import json
 import math
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,11 +27,17 @@ from cnnkit.store import Status, Store
 # use it: it imports torch (about a second), which a page that only shows an estimate need not wait for.
 
 SPLIT_SIZES = {name: (spec.train_size, spec.test_size) for name, spec in DATASETS.items()}
-# Assumed training throughput in MACs per second (forward + backward, per image MAC count) and a cap
-# in images per second for tiny models, where per-step overhead dominates. Deliberately modest.
-GUESS_MACS_PER_SEC = {"cpu": 4e9, "cuda": 3e12}
-GUESS_MAX_IMAGES_PER_SEC = {"cpu": 8_000, "cuda": 60_000}
+# The guess: a training image costs a fixed overhead (gathering, converting, per-layer bookkeeping) plus
+# its MACs (forward + backward) at an assumed rate. The CPU's figures are one core of the reference
+# machine (2-core AMD EPYC), 1 thread: AlexNet at 67 px trains at 290 images/s, ResNet-18 at 32 px at
+# 600, VGG-16 ÷8 at 32 px at 2,300, LeNet at 7,000–10,000, where the overhead dominates.
+GUESS_MACS_PER_SEC = {"cpu": 2e10, "cuda": 3e12}
+GUESS_IMAGE_OVERHEAD_S = {"cpu": 1e-4, "cuda": 1 / 60_000}
 EVAL_COST = 1 / 3
+# A run's cost outside its epochs: the job's process, its data subset, building the model, a checkpoint
+# per epoch and the final predictions (2–3 s per run in the reference bundles).
+RUN_STARTUP_S = 2.0
+SCALE_RANGE = 4.0
 MAX_HISTORY = 500
 
 
@@ -87,23 +96,41 @@ def estimate(config: RunConfig, store: Store | None = None, gpu_available: bool 
         note = (f"measured: median of {used} finished {config.model} run{'s' * (used > 1)} at this input size on "
                 f"{kind} ({ips:,.0f} images/s)")
     else:
-        scalable = [h for h in history if h["macs"]]
+        scalable = [h for h in history if h["macs"] and 1 / SCALE_RANGE <= h["macs"] / macs <= SCALE_RANGE]
         if scalable:
             throughput = statistics.median(h["ips"] * h["macs"] for h in scalable)
             ips = throughput / macs
             cap = max(h["ips"] for h in scalable) * 2  # tiny models do not speed up without bound
             ips = min(ips, cap)
             basis, used = "scaled", len(scalable)
-            note = (f"scaled by MACs from {used} finished run{'s' * (used > 1)} of other models on {kind}; "
-                    "rough, within about 2×")
+            note = (f"scaled by MACs from {used} finished run{'s' * (used > 1)} of models of a similar size on "
+                    f"{kind}; rough, within about 2×")
         else:
-            ips = min(GUESS_MACS_PER_SEC[kind] / macs, GUESS_MAX_IMAGES_PER_SEC[kind])
+            ips = guess_images_per_sec(macs, kind)
             basis, used = "guess", 0
             note = (f"guess: no finished runs on {kind} to measure from; assumes {GUESS_MACS_PER_SEC[kind]:.0e} "
                     "MAC/s — finish one run and the estimate becomes a measurement")
     ips = max(ips, 1e-3)
     seconds = train / ips + EVAL_COST * test / ips
     return Estimate(seconds, ips, basis, note, train, test, used, config.epochs)
+
+
+def runs_seconds(configs: Iterable[RunConfig], store: Store | None = None, gpu_available: bool = False) -> float:
+    """Estimated wall seconds of ``configs`` run one after another, each run's startup included;
+    configs that differ only in the seed cost the same, so each is estimated once."""
+    costs: dict[str, float] = {}
+    total = 0.0
+    for config in configs:
+        key = config.replace(seed=0).to_json()
+        if key not in costs:
+            costs[key] = estimate(config, store, gpu_available).total_seconds + RUN_STARTUP_S
+        total += costs[key]
+    return total
+
+
+def guess_images_per_sec(macs: float, kind: str) -> float:
+    """Training images per second of a model of ``macs`` MACs per image on ``kind``, with nothing measured."""
+    return 1 / (GUESS_IMAGE_OVERHEAD_S[kind] + macs / GUESS_MACS_PER_SEC[kind])
 
 
 def _history(store: Store, kind: str) -> list[dict[str, Any]]:

@@ -6,6 +6,8 @@ tensor the forward pass, the backward pass and the optimizer step create is coun
 when it is freed, so the estimate includes the gradients of activations that live only during the
 backward pass. Nothing is allocated: VGG-16 at 224 px and batch 256 is estimated in a fraction of a
 second. The model is set up as the engine trains it (channels_last for conv nets, fp32 on the CPU).
+The tracker is private torch API (``torch.distributed._tools``), pinned with torch in requirements.txt;
+cnnkit.memory_probe measures real steps to hold the estimate against.
 """
 from __future__ import annotations
 
@@ -17,7 +19,6 @@ import torch
 from torch.distributed._tools.mem_tracker import MemTracker, _MemRefType
 from torch.nn import functional as F
 
-from cnnkit.anatomy import Anatomy
 from cnnkit.config import OPTIMIZERS, RunConfig
 from cnnkit.engine import make_optimizer
 from cnnkit.errors import ConfigError
@@ -32,11 +33,13 @@ MAX_BATCH = 8192
 
 @dataclass
 class TrainingMemory:
-    """Bytes one training step holds at its peak: the parts and their sum.
+    """Bytes one training step needs: the parts and their sum.
 
     ``activations`` is the most the step holds besides the weights: the outputs autograd saves for
-    the backward pass and the gradients flowing back through them (at the simulated peak).
-    ``bf16_total`` is the same step under bf16 autocast (CUDA), activations halved.
+    the backward pass and the gradients flowing back through them (at the simulated peak). The sum
+    counts every gradient and optimizer buffer in full, which a step only holds at its very end: an
+    upper bound, the right side to err on for "does it fit". ``bf16_total`` is the same step under
+    bf16 autocast (CUDA), activations halved.
     """
 
     model: str
@@ -58,16 +61,19 @@ class TrainingMemory:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self) | {"total": self.total, "bf16_total": self.bf16_total}
 
-    def lines(self) -> list[str]:
-        """The estimate as text: "fits in 0.13 GiB at batch 256" and its parts."""
-        return [f"training memory at batch {self.batch} ({self.optimizer}): fits in {gib(self.total)} "
-                f"(fp32; {gib(self.bf16_total)} with bf16 autocast)",
-                f"  parameters {mib(self.params)} · gradients {mib(self.grads)} · optimizer state "
-                f"{mib(self.optimizer_state)} · activations {mib(self.activations)}"]
+    def headline(self) -> str:
+        """"fits in 15.0 MiB at batch 256 with sgd (fp32; 7.7 MiB with bf16 autocast)"."""
+        return (f"fits in {size_text(self.total)} at batch {self.batch} with {self.optimizer} "
+                f"(fp32; {size_text(self.bf16_total)} with bf16 autocast)")
+
+    def parts(self) -> str:
+        return (f"parameters {mib(self.params)} · gradients {mib(self.grads)} · optimizer state "
+                f"{mib(self.optimizer_state)} · activations {mib(self.activations)}")
 
 
-def gib(n: float) -> str:
-    return f"{n / GIB:.2f} GiB"
+def size_text(n: float) -> str:
+    """Bytes as "15.0 MiB" below a GiB, "1.02 GiB" from there."""
+    return f"{n / GIB:.2f} GiB" if n >= GIB else mib(n)
 
 
 def mib(n: float) -> str:
@@ -86,11 +92,14 @@ def check_optimizer(optimizer: str) -> str:
     return optimizer
 
 
-def layer_activations(anatomy: Anatomy, batch: int) -> list[dict[str, int]]:
-    """Per layer of ``anatomy``: bytes of its output for a batch of ``batch`` in fp32 and in bf16."""
-    check_batch(batch)
-    return [{dtype: math.prod(layer.output_shape) * batch * size for dtype, size in DTYPE_BYTES.items()}
-            for layer in anatomy.layers]
+def activation_bytes(output_shape: tuple[int, ...], batch: int) -> dict[str, int]:
+    """Bytes of a layer's output of ``output_shape`` (one image's) for a batch of ``batch``, per dtype."""
+    return {dtype: math.prod(output_shape) * batch * size for dtype, size in DTYPE_BYTES.items()}
+
+
+def engine_layout(model: str) -> torch.memory_format:
+    """The memory format the engine trains registry model ``model`` in: channels_last for conv nets."""
+    return torch.channels_last if registry.get(model).family == "cnn" else torch.contiguous_format
 
 
 def training_memory(model: str, in_channels: int = 1, input_size: int | None = None, num_classes: int = 10,
@@ -98,12 +107,10 @@ def training_memory(model: str, in_channels: int = 1, input_size: int | None = N
     """The memory of one training step of registry model ``model`` (fp32, as on the CPU)."""
     check_batch(batch)
     check_optimizer(optimizer)
-    spec = registry.get(model)
-    size = input_size or spec.native_input
+    size = input_size or registry.get(model).native_input
+    layout = engine_layout(model)
     with torch.device("meta"):
-        net = registry.build_model(model, in_channels, num_classes, size, **options)
-        layout = torch.channels_last if spec.family == "cnn" else torch.contiguous_format
-        net = net.to(memory_format=layout)
+        net = registry.build_model(model, in_channels, num_classes, size, **options).to(memory_format=layout)
         opt = make_optimizer(RunConfig(optimizer=optimizer), net.parameters())
         tracker = MemTracker()
         tracker.track_external(net, opt)

@@ -2,24 +2,33 @@
 
 The step runs in a fresh interpreter (``python -m cnnkit.memory_probe``), built the way the engine
 builds it, after a warm-up step at batch 2 that loads the kernels and is then freed.
-CPU: the growth of the process's peak resident set over the step. glibc is told to hand every
-block of 64 KiB or more straight back to the system (``MALLOC_MMAP_THRESHOLD_``), so memory freed by
-the warm-up is not silently reused, and on Linux the peak is reset (``/proc/self/clear_refs``) just
-before the step. CUDA: ``torch.cuda.max_memory_allocated`` over the step.
+CPU: the growth of the process's peak resident set (VmHWM) over the step. glibc is told to hand
+every block of 64 KiB or more straight back to the system (``MALLOC_MMAP_THRESHOLD_``), so memory
+freed by the warm-up is not silently reused, and on Linux the peak is reset
+(``/proc/self/clear_refs``) just before the step. CUDA: ``torch.cuda.max_memory_allocated`` over the
+step, which runs under bf16 autocast as the engine's does, so it is held against the bf16 estimate.
 """
 from __future__ import annotations
 
 import gc
 import json
 import os
-import resource
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
+import torch
+from torch.nn import functional as F
+
+from cnnkit.config import RunConfig
+from cnnkit.engine import make_optimizer
 from cnnkit.errors import CnnkitError
+from cnnkit.memory import engine_layout, training_memory
+from cnnkit.models import registry
+from cnnkit.sysmetrics import peak_rss
 
 MMAP_THRESHOLD = 65536
 TIMEOUT_S = 600
@@ -52,13 +61,11 @@ class MemoryCheck:
 def check(model: str, in_channels: int = 1, input_size: int | None = None, num_classes: int = 10,
           batch: int = 256, optimizer: str = "sgd", device: str = "cpu", **options: Any) -> MemoryCheck:
     """The training-memory estimate of ``model`` next to a real step's measured peak on ``device``."""
-    from cnnkit.memory import training_memory
-    from cnnkit.models import registry
-
     size = input_size or registry.get(model).native_input
     estimate = training_memory(model, in_channels, size, num_classes, batch, optimizer, **options)
     measured = measure_peak(model, in_channels, size, num_classes, batch, optimizer, device, **options)
-    return MemoryCheck(model, size, batch, optimizer, device, estimate.total, measured)
+    total = estimate.bf16_total if device.startswith("cuda") else estimate.total
+    return MemoryCheck(model, size, batch, optimizer, device, total, measured)
 
 
 def measure_peak(model: str, in_channels: int, input_size: int, num_classes: int, batch: int, optimizer: str,
@@ -82,18 +89,11 @@ def measure_peak(model: str, in_channels: int, input_size: int, num_classes: int
 
 def _step(spec: dict[str, Any], batch: int) -> None:
     """One training step as the engine takes it (channels_last for conv nets, fp32; bf16 autocast on CUDA)."""
-    import torch
-    from torch.nn import functional as F
-
-    from cnnkit.config import RunConfig
-    from cnnkit.engine import make_optimizer
-    from cnnkit.models import registry
-
     device = torch.device(spec["device"])
     size, channels = spec["input_size"], spec["in_channels"]
-    net = registry.build_model(spec["model"], channels, spec["num_classes"], size, **spec["options"]).to(device)
-    layout = torch.channels_last if registry.get(spec["model"]).family == "cnn" else torch.contiguous_format
-    net = net.to(memory_format=layout)
+    layout = engine_layout(spec["model"])
+    net = registry.build_model(spec["model"], channels, spec["num_classes"], size, **spec["options"])
+    net = net.to(device, memory_format=layout)
     opt = make_optimizer(RunConfig(optimizer=spec["optimizer"]), net.parameters())
     x = torch.randn(batch, channels, size, size, device=device).contiguous(memory_format=layout)
     y = torch.randint(0, spec["num_classes"], (batch,), device=device)
@@ -105,27 +105,24 @@ def _step(spec: dict[str, Any], batch: int) -> None:
 
 
 def _measure(spec: dict[str, Any]) -> int:
-    import psutil
-    import torch
-
     _step(spec, 2)  # warm-up: kernels, thread pools, lazy imports
     gc.collect()
-    if spec["device"].startswith("cuda"):
-        torch.cuda.synchronize()
+    device = torch.device(spec["device"])
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
         torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats()
-        base = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats(device)
+        base = torch.cuda.memory_allocated(device)
         _step(spec, spec["batch"])
-        torch.cuda.synchronize()
-        return torch.cuda.max_memory_allocated() - base
+        torch.cuda.synchronize(device)
+        return torch.cuda.max_memory_allocated(device) - base
     try:
         Path("/proc/self/clear_refs").write_text("5")  # Linux: the peak resident set starts again from here
     except OSError:
         pass  # elsewhere the peak since start-up, which the small warm-up stays below, has to do
     base = psutil.Process().memory_info().rss
     _step(spec, spec["batch"])
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak * (1 if sys.platform == "darwin" else 1024) - base  # bytes on macOS, KiB elsewhere
+    return peak_rss() - base
 
 
 if __name__ == "__main__":

@@ -36,6 +36,9 @@ def rgba(hex_color: str, alpha: float) -> str:
 
 
 VALIDATE_UP_TO = 40  # traces; beyond, plotly's per-property validation costs more than the plot itself
+# A legend of hundreds of runs fills the chart and costs the browser more to draw than the lines do
+# (0.8 of 2 s for 4 charts × 200 runs in Chromium); past this many entries, hovering names a line.
+LEGEND_UP_TO = 24
 
 
 def _figure(traces: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
@@ -90,8 +93,9 @@ def curves(series: list[Series], title: str = "", x_title: str = "epoch", y_titl
                        "marker": {"symbol": "star", "size": 13, "color": "black",
                                   "line": {"width": 1, "color": "white"}},
                        "hovertemplate": f"{_escape(ref['label'])}: %{{y:.3f}}<extra>reference</extra>"})
+    entries = sum(1 for t in traces if t.get("showlegend") and t["legendgroup"] != "reference")
     return _figure(traces, {"title": {"text": title, "font": {"size": 14}}, "height": height,
-                            "xaxis": {"title": {"text": x_title}},
+                            "showlegend": entries <= LEGEND_UP_TO, "xaxis": {"title": {"text": x_title}},
                             "yaxis": {"title": {"text": y_title}, "type": "log" if log_y else "linear"}})
 
 
@@ -142,6 +146,22 @@ def split_bars(models: dict[str, dict[str, dict[str, float]]], value: str = "par
     return _figure(traces, {"title": {"text": title, "font": {"size": 14}}, "height": height,
                             "barmode": "stack" if not log else "group",
                             "yaxis": {"title": {"text": value}, "type": "log" if log else "linear"}})
+
+
+def share_bars(rows: list[dict[str, Any]], title: str = "", min_share: float = 0.005, height: int = 380
+               ) -> go.Figure:
+    """Per layer, its share of the MACs next to its share of a training step's time (``time_shares`` rows);
+    layers below ``min_share`` of both are left out."""
+    shown = [r for r in rows if max(r["macs_share"], r["time_share"]) >= min_share]
+    x = [f"{r['name']} {r['type']}" for r in shown]
+    traces = [{"type": "bar", "name": label, "x": x, "y": [100 * r[key] for r in shown],
+               "marker": {"color": colour},
+               "hovertemplate": "%{x}<br>%{y:.1f} % of the " + what + "<extra></extra>"}
+              for key, label, colour, what in (("macs_share", "share of MACs", KIND_COLORS["conv"], "MACs"),
+                                               ("time_share", "share of time", PALETTE[1], "step's time"))]
+    return _figure(traces, {"title": {"text": title, "font": {"size": 14}}, "height": height, "barmode": "group",
+                            "xaxis": {"tickangle": -45, "tickfont": {"size": 9}},
+                            "yaxis": {"title": {"text": "% of the model's total"}}})
 
 
 # ---- results --------------------------------------------------------------------------------------

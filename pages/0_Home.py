@@ -81,3 +81,4 @@ with ui.guard():
     else:
         recent_runs(store)
     page_index()
+ui.warm_imports()

@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 import ui
-from cnnkit import anatomy, plots
+from cnnkit import anatomy, layer_profile, memory, plots
 from cnnkit.datasets import DATASETS
 from cnnkit.errors import ConfigError
 from cnnkit.models import registry, shapes
@@ -17,11 +17,28 @@ from ui import forms
 COUNT = st.column_config.NumberColumn(format="localized")
 LAYER_COLUMNS = {"params": COUNT, "MACs": COUNT, "% of params": st.column_config.NumberColumn(format="%.2f"),
                  "% of MACs": st.column_config.NumberColumn(format="%.2f")}
+TIME_COLUMNS = {c: st.column_config.NumberColumn(format="%.1f")
+                for c in ("% of MACs", "% of time", "forward ms", "backward ms")}
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def describe(model: str, channels: int, size: int | None, options_json: str) -> dict:
     return anatomy.describe(model, channels, size, 10, **json.loads(options_json)).to_dict()
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def training_memory(model: str, channels: int, size: int | None, batch: int, optimizer: str,
+                    options_json: str) -> memory.TrainingMemory:
+    return memory.training_memory(model, channels, size, 10, batch, optimizer, **json.loads(options_json))
+
+
+@st.cache_data(show_spinner="Profiling one training step on the CPU…", max_entries=32)
+def step_times(model: str, channels: int, size: int | None, batch: int, options_json: str
+               ) -> tuple[list[dict], float]:
+    """time_shares rows of one profiled training step, and the step's wall time in ms."""
+    options = json.loads(options_json)
+    step = layer_profile.profile_step(model, channels, size, 10, batch, **options)
+    return layer_profile.time_shares(anatomy.describe(model, channels, size, 10, **options), step), step.step_ms
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -53,6 +70,18 @@ def display_options() -> tuple[str, bool]:
     return dataset, log
 
 
+def memory_options() -> tuple[int, str]:
+    """The batch size and optimizer the activation columns and the training-memory estimate assume."""
+    c = st.columns([1, 1, 2])
+    batch = int(c[0].number_input("batch size", 1, memory.MAX_BATCH, 256, key="models.batch",
+                                  help="for the activation memory per layer and the training-memory estimate"))
+    optimizer = c[1].selectbox("optimizer", list(memory.STATES_PER_PARAM), key="models.optimizer",
+                               help="its state per parameter: SGD none, momentum one, Adam two")
+    c[2].caption("Activation memory is each layer's output for the whole batch; the training estimate adds "
+                 "weights, gradients, optimizer state and what the backward pass holds.")
+    return batch, optimizer
+
+
 def variant_form(name: str) -> tuple[dict[str, Any], int | None, list[ConfigError]]:
     """The input size and knobs of one model: (changed options, input side, errors)."""
     spec = registry.get(name)
@@ -81,10 +110,32 @@ def totals(anat: dict, smallest: int | None) -> None:
                 help="smallest square input for which no feature map collapses")
 
 
-def layer_tabs(name: str, label: str, anat: dict, log: bool) -> None:
+def memory_line(name: str, shape: tuple[int, int, int], size: int | None, batch: int, optimizer: str,
+                options_json: str) -> None:
+    est = training_memory(name, shape[0], size, batch, optimizer, options_json)
+    st.caption(f"**Training memory {est.headline()}**: {est.parts()}")
+
+
+def time_section(name: str, label: str, shape: tuple[int, int, int], size: int | None, options_json: str) -> None:
+    """Share of MACs next to share of time, per layer, from one profiled training step (on request)."""
+    c1, c2 = st.columns([1, 3])
+    batch = int(c1.number_input("batch for the profile", 1, 1024, 16, key=f"models.{name}.profile_batch",
+                                help="one forward and backward pass at this batch runs here, on the CPU"))
+    if not c2.toggle("Profile one training step", key=f"models.{name}.profile",
+                     help="torch.profiler over a forward and backward pass after a warm-up step"):
+        c2.caption("Convolutions hold few weights but do most of the multiply-accumulates; "
+                   "profile a step to see where the time goes.")
+        return
+    rows, step_ms = step_times(name, shape[0], size, batch, options_json)
+    st.caption(f"one step at batch {batch}: {step_ms:.0f} ms on the CPU (under the profiler)")
+    st.plotly_chart(plots.share_bars(rows, f"{label}: share of MACs vs share of time"), key=f"models.{name}.time")
+    st.dataframe(view.time_table(rows), hide_index=True, column_config=TIME_COLUMNS)
+
+
+def layer_tabs(name: str, label: str, anat: dict, log: bool, batch: int) -> None:
     t1, t2, t3 = st.tabs(["Layers", "Parameters per layer", "MACs per layer"])
     with t1:
-        st.dataframe(view.layer_table(anat), hide_index=True, column_config=LAYER_COLUMNS)
+        st.dataframe(view.layer_table(anat, batch), hide_index=True, column_config=LAYER_COLUMNS)
     with t2:
         st.plotly_chart(plots.layer_bars(anat["layers"], "params", log, f"{label}: parameters per layer"),
                         key=f"models.{name}.params")
@@ -93,7 +144,8 @@ def layer_tabs(name: str, label: str, anat: dict, log: bool) -> None:
                         key=f"models.{name}.macs")
 
 
-def model_panel(name: str, dataset: str, log: bool, expanded: bool) -> tuple[str, dict] | None:
+def model_panel(name: str, dataset: str, log: bool, expanded: bool, batch: int, optimizer: str
+                ) -> tuple[str, dict] | None:
     """One architecture: its form, totals, layers and bars; returns (label, anatomy) unless it cannot be built."""
     spec = registry.get(name)
     with st.expander(f"**{name}** — {spec.description}", expanded=expanded):
@@ -113,7 +165,10 @@ def model_panel(name: str, dataset: str, log: bool, expanded: bool) -> tuple[str
             return None
         label = view.variant_label(name, options, size)
         totals(anat, smallest_input(name, shape[0], options_json))
-        layer_tabs(name, label, anat, log)
+        memory_line(name, shape, size, batch, optimizer, options_json)
+        layer_tabs(name, label, anat, log, batch)
+        st.markdown("**Where the time goes**: share of the MACs vs share of a training step's time")
+        time_section(name, label, shape, size, options_json)
         return label, anat
 
 
@@ -136,7 +191,8 @@ st.caption("Where the weights and the compute sit. The fully connected layers ho
 with ui.guard():
     chosen = model_picker()
     dataset, log = display_options()
-    panels = [model_panel(name, dataset, log, expanded=i == 0) for i, name in enumerate(chosen)]
+    batch, optimizer = memory_options()
+    panels = [model_panel(name, dataset, log, i == 0, batch, optimizer) for i, name in enumerate(chosen)]
     anatomies = dict(p for p in panels if p is not None)
     if len(anatomies) > 1:
         side_by_side(anatomies, log)

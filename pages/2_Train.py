@@ -1,4 +1,4 @@
-"""Train: the whole RunConfig as a form; launch one run or a sweep. Training happens in the background."""
+"""Train: the whole RunConfig as a form; launch one run, a sweep or a search. Training happens in the background."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,11 +6,12 @@ from typing import Any
 import streamlit as st
 
 import ui
-from cnnkit import estimate, sweep
+from cnnkit import estimate, search, sweep
 from cnnkit.config import FIELD_PARAMS, RunConfig
 from cnnkit.errors import ConfigError
 from cnnkit.models import registry
 from cnnkit.views import models as model_view
+from cnnkit.views import search as search_view
 from cnnkit.views import train as view
 from cnnkit.views.common import missing_dataset
 from ui import forms
@@ -97,16 +98,17 @@ def launch(config: RunConfig | None, dataset_ok: bool) -> list[str]:
     return tags
 
 
-def sweep_axes(model: str) -> list[tuple[str, str]]:
-    """Up to MAX_AXES (key, values as typed) pairs."""
+def axis_pickers(model: str, part: str, label: str, placeholder: str, help: str | None = None
+                 ) -> list[tuple[str, str]]:
+    """Up to MAX_AXES (key, values as typed) pairs; ``part`` ("sweep", "search") keeps each form's widgets apart."""
     keys = ["", *view.sweep_keys(model)]
     axes = []
     for i, col in enumerate(st.columns(MAX_AXES)):
         with col:
-            key = st.selectbox(f"axis {i + 1}", keys, key=f"train.sweep.key{i}",
+            key = st.selectbox(f"{label} {i + 1}", keys, key=f"train.{part}.key{i}",
                                format_func=lambda k: k or "—", persist_state="session")
-            text = st.text_input(f"values {i + 1}", key=f"train.sweep.values{i}", persist_state="session",
-                                 placeholder="e.g. 0.01,0.1,0.9", disabled=not key)
+            text = st.text_input(f"values {i + 1}", key=f"train.{part}.values{i}", persist_state="session",
+                                 placeholder=placeholder, disabled=not key, help=help)
             if key and text.strip():
                 axes.append((key, text))
     return axes
@@ -117,7 +119,7 @@ def sweep_form(model: str, config: RunConfig | None, dataset_ok: bool, tags: lis
     st.caption("Several values of any field or knob × seeds → one group of runs (compare them grouped). "
                "Separate values with commas; for list values (fc, channels) separate the levels with |, "
                "e.g. `120,84|256`.")
-    axes = sweep_axes(model)
+    axes = axis_pickers(model, "sweep", "axis", "e.g. 0.01,0.1,0.9")
     c1, c2, c3 = st.columns([1, 2, 1])
     seeds = int(c1.number_input("seeds", min_value=1, max_value=sweep.MAX_SEEDS, value=2, step=1,
                                 key="train.sweep.seeds",
@@ -141,6 +143,38 @@ def sweep_form(model: str, config: RunConfig | None, dataset_ok: bool, tags: lis
                      query_params={"group": group})
 
 
+def search_form(model: str, config: RunConfig | None, dataset_ok: bool, tags: list[str]) -> None:
+    st.subheader("Search")
+    st.caption("An Optuna search for the best final test accuracy: TPE proposes each trial from the results so "
+               "far, and with pruning a trial below the median of the completed ones at an epoch is stopped. "
+               "Every trial is a run of one group (compare them there).")
+    axes = axis_pickers(model, "search", "key", "e.g. log:1e-3:1", search_view.SPACE_HELP)
+    c = st.columns([1, 1, 1, 1, 2, 1])
+    trials = int(c[0].number_input("trials", min_value=1, max_value=search.TRIALS.high, value=search.TRIALS.default,
+                                   step=1, key="train.search.trials"))
+    parallel = int(c[1].number_input("at a time", min_value=1, max_value=search.PARALLEL.high, value=1, step=1,
+                                     key="train.search.parallel", help="trials in flight at once; 1: each trial "
+                                     "learns from all before it"))
+    prune = c[2].toggle("prune", key="train.search.prune", help="median pruning on the test accuracy of each epoch")
+    prune_after = int(c[3].number_input("prune after", min_value=1, max_value=search.PRUNE_AFTER.high,
+                                        value=search.PRUNE_AFTER.default, step=1, key="train.search.prune_after",
+                                        disabled=not prune, help="completed trials before pruning starts"))
+    name = c[4].text_input("search name", key="train.search.name", placeholder="e.g. lenet lr × batch size")
+    plan = None
+    if config is not None and axes:
+        try:
+            plan = search_view.search_plan(config, axes, trials, prune, prune_after, parallel, tags)
+        except ConfigError as exc:
+            st.error(str(exc))
+    if plan is not None:
+        st.caption(search_view.plan_preview(plan))
+    if c[5].button("Search", disabled=plan is None or not dataset_ok, key="train.search.go") and plan is not None:
+        group = search.start_search(store, plan, name.strip() or None)
+        st.success(f"Search {group} started: its trials are queued one by one. {ui.start_supervisor(store)}")
+        st.page_link("pages/4_Compare.py", label="Follow it on the Compare page", icon=":material/monitoring:",
+                     query_params={"group": group})
+
+
 store = ui.page("Train", ":material/rocket_launch:")
 st.title("Train")
 st.caption("Every field is checked as you type. Launch queues the run; a supervisor process trains it in the "
@@ -152,3 +186,4 @@ with ui.guard():
     st.divider()
     tags = launch(config, dataset_ok)
     sweep_form(model, config, dataset_ok, tags)
+    search_form(model, config, dataset_ok, tags)

@@ -7,11 +7,12 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 import ui
+from cnnkit import compare
 from cnnkit.errors import CnnkitError
 from cnnkit.store import Run, Status
 from cnnkit.views import runs as view
 
-REFRESH_SECONDS = 2.0
+REFRESH_SECONDS = 3.0
 LIMIT = 1000
 COLUMNS = {
     "progress": st.column_config.ProgressColumn("progress", min_value=0, max_value=1, format="percent"),
@@ -140,6 +141,14 @@ def text_form(form: DeltaGenerator, label: str, value: str, key: str, button: st
                 st.error(str(exc))
 
 
+def system_charts(run: Run) -> None:
+    """The job's CPU, memory and GPU over its training, when it recorded them."""
+    figures = compare.system_figures(store, store.runs_frame([run]), compare.Selection())
+    if figures:
+        with st.expander("System metrics: CPU, memory, GPU"):
+            ui.figure_grid(figures, "runs.system")
+
+
 def run_details(run: Run) -> None:
     """Rename, retag, its config, and its error and log."""
     c1, c2 = st.columns(2)
@@ -149,6 +158,7 @@ def run_details(run: Run) -> None:
               lambda tags: store.set_tags(run.id, tags.split(",")))
     with st.expander("Config", expanded=False):
         st.json(run.config)
+    system_charts(run)
     if run.error or view.is_problem(run):
         st.error(f"{run.status}: {ui.headline(run.error)}")
         with st.expander("Error and log tail", expanded=True):

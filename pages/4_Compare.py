@@ -9,6 +9,7 @@ import streamlit as st
 
 import ui
 from cnnkit import compare, report
+from cnnkit.views import search as search_view
 
 CURVE_ROWS = (("train_loss", "train_acc"), ("test_loss", "test_acc"))
 FILTERS = (("models", "model"), ("datasets", "dataset"), ("statuses", "status"), ("groups", "group"), ("tags", "tag"))
@@ -110,6 +111,20 @@ def results(view: compare.CompareView) -> None:
     c2.plotly_chart(view.scatter, key="compare.fig.scatter")
 
 
+def search_section(group: str) -> None:
+    """A search group: where it stands, its best trial, its trials as parallel coordinates and as a table."""
+    from cnnkit.search.figures import parallel_coordinates
+    from cnnkit.search.results import search_report
+
+    found = search_report(store, group)
+    st.subheader(f"Search · {found.name}")
+    st.caption(search_view.status_line(found))
+    st.markdown(search_view.best_line(found))
+    if not found.completed.empty:
+        st.plotly_chart(parallel_coordinates(found), key="compare.fig.search")
+    st.dataframe(search_view.trials_table(found), hide_index=True, key="compare.search.trials")
+
+
 def exports(view: compare.CompareView, sel: compare.Selection) -> None:
     st.subheader("Export")
     table, summary, figures = view.table, view.summary, dict(view.curves, scatter=view.scatter)
@@ -121,11 +136,23 @@ def exports(view: compare.CompareView, sel: compare.Selection) -> None:
                          "text/markdown", key="compare.md", on_click="ignore")
     e[2].download_button("JSON", lambda: report.to_json(table, sel.to_query()), "cnnkit-compare.json",
                          "application/json", key="compare.json", on_click="ignore")
-    e[3].download_button("HTML report", lambda: report.to_html("cnnkit comparison", table, figures,
+    e[3].download_button("HTML report", lambda: report.to_html("cnnkit comparison", table,
+                                                               figures | compare.system_figures(store, view.runs, sel,
+                                                                                                view.groups),
                                                                sel.report_notes(), summary,
                                                                link=f"?{query}" if query else None),
                          "cnnkit-compare.html", "text/html", key="compare.html", on_click="ignore",
                          help="a standalone page with the interactive figures; opens offline")
+
+
+def system_metrics(view: compare.CompareView, sel: compare.Selection) -> None:
+    """CPU, memory and GPU of each run's job over its training, drawn when asked for (one more query)."""
+    if not st.toggle("System metrics: CPU, memory and GPU of each run's job", key="compare.system"):
+        return
+    figures = compare.system_figures(store, view.runs, sel, view.groups)
+    if not figures:
+        st.info("These runs recorded no system metrics (runs from before they were sampled, or imported without).")
+    ui.figure_grid(figures, "compare.system")
 
 
 store = ui.page("Compare", ":material/monitoring:")
@@ -145,8 +172,12 @@ with ui.guard():
     if view.runs.empty:
         st.warning("No run matches the selection.")
         st.stop()
+    searched = search_view.selected_search(store, sel.groups)
+    if searched:
+        search_section(searched)
     curves(view)
     if not view.summary.empty:
         group_table(view.summary)
     results(view)
+    system_metrics(view, sel)
     exports(view, sel)

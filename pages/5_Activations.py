@@ -5,12 +5,13 @@ import streamlit as st
 import torch
 
 import ui
-from cnnkit import activations, data, plots
+from cnnkit import activations, data, explain, plots
 from cnnkit.errors import CnnkitError
 from cnnkit.store import Run
 from cnnkit.views import activations as view
 from cnnkit.views.common import missing_dataset
 
+METHOD_NAMES = {"gradcam": "Grad-CAM", "saliency": "gradient saliency"}
 NO_RUN = "No finished run with a checkpoint yet. Train one (a 1-epoch LeNet takes seconds), then come back."
 
 
@@ -79,8 +80,9 @@ def image_column(ds: data.Data, side: str, index: int, image: torch.Tensor, prob
                         key=f"act.maps.{side}.{layer.layer}")
 
 
-def feature_maps(run: Run, ds: data.Data, loaded: activations.LoadedRun) -> None:
-    """Two test images side by side with the first conv layers' maps, then conv 1's filters."""
+def feature_maps(run: Run, ds: data.Data, loaded: activations.LoadedRun) -> tuple[int, int]:
+    """Two test images side by side with the first conv layers' maps, then conv 1's filters; returns the
+    images' test indices."""
     a_default, b_default = view.default_pair(run.dataset)
     c1, c2 = st.columns(2)
     with c1:
@@ -101,6 +103,64 @@ def feature_maps(run: Run, ds: data.Data, loaded: activations.LoadedRun) -> None
         shown, title = view.filter_images(activations.conv1_filters(loaded))
         st.plotly_chart(plots.image_grid(shown, [str(i) for i in range(len(shown))], cols=16, cell=40,
                                          normalize_each=True, colorscale="RdBu", title=title), key="act.filters")
+    return ia, ib
+
+
+def attribution_controls(loaded: activations.LoadedRun) -> tuple[str, str | None]:
+    """The method (Grad-CAM where the model has a conv layer) and Grad-CAM's layer (the last conv by default)."""
+    methods, note = view.attribution_methods(loaded)
+    c1, c2 = st.columns(2)
+    method = c1.segmented_control("attribution", methods, default=methods[0], required=True,
+                                  format_func=METHOD_NAMES.get, key=f"act.xai.method.{loaded.run_id}")
+    if note:
+        c2.caption(note)
+    if method != "gradcam":
+        return method, None
+    convs = [name for name, _ in activations.conv_layers(loaded.model)]
+    layer = c2.selectbox("Grad-CAM layer", convs, index=len(convs) - 1, key=f"act.xai.layer.{loaded.run_id}",
+                         help="the conv layer whose maps are weighed (the last one sees the most)")
+    return method, layer
+
+
+def other_run(run: Run) -> Run | None:
+    """A second finished run on the same dataset, to see the same image through its model."""
+    others = [r for r in view.showable_runs(store) if r.id != run.id and r.dataset == run.dataset]
+    if not others:
+        st.caption("Train a second run on the same dataset (say ReLU next to sigmoid) to compare its maps here.")
+        return None
+    labels = {r.id: f"{r.name} · {r.id} · {r.model}" for r in others}
+    chosen = st.selectbox("the same image A under another run", list(labels), format_func=labels.get,
+                          key="act.xai.other")
+    return next(r for r in others if r.id == chosen)
+
+
+def attribution(run: Run, ds: data.Data, loaded: activations.LoadedRun, indices: list[int]) -> None:
+    """Grad-CAM or saliency over the two chosen test images, then image A under this run and another."""
+    method, layer = attribution_controls(loaded)
+    images, labels = ds.test_x[indices], ds.test_y[indices]
+    maps, targets, layer_name = explain.attribution_maps(loaded, images, method, layer)
+    where = f" on layer {layer_name}" if layer_name else ""
+    st.plotly_chart(plots.image_grid(view.overlays(images, maps),
+                                     view.attribution_titles(indices, labels, targets, ds.spec.classes), cols=2,
+                                     cell=220, title=f"{METHOD_NAMES[method]}{where}, for the predicted class"),
+                    key="act.xai.pair")
+    st.caption("The images chosen on the first tab. Each map is scaled to its own range; red is where the "
+               "class score depends most on the image.")
+    other = other_run(run)
+    if other is None:
+        return
+    second = loaded_run(str(store.home), other.id, other.finished_at or 0.0)
+    methods, note = view.attribution_methods(second)
+    if method not in methods:  # one method for both, so that the two maps compare
+        st.caption(note)
+        method, layer = "saliency", None
+    pair = [(loaded, layer), (second, None)]  # the other model's layers have other names: its last conv
+    results = [explain.attribution_maps(lr, images[:1], method, lay) for lr, lay in pair]
+    maps, targets = torch.cat([m for m, _, _ in results]), torch.cat([t for _, t, _ in results])
+    titles = view.attribution_titles([indices[0]] * 2, labels[:1].repeat(2), targets, ds.spec.classes,
+                                     [run.name, other.name])
+    st.plotly_chart(plots.image_grid(view.overlays(images[:1].repeat(2, 1, 1, 1), maps), titles, cols=2, cell=220,
+                                     title=f"{METHOD_NAMES[method]}: one image, two runs"), key="act.xai.runs")
 
 
 def mistakes(run: Run, ds: data.Data) -> None:
@@ -135,21 +195,24 @@ def mistakes(run: Run, ds: data.Data) -> None:
 store = ui.page("Activations", ":material/biotech:")
 st.title("Activations")
 st.caption("Pick a finished run and two test images (say a pullover and a coat): the first and second conv "
-           "layers' feature maps side by side, the first layer's filters, where the model errs.")
+           "layers' feature maps side by side, the first layer's filters, where the model looks (Grad-CAM, "
+           "saliency), where it errs.")
 with ui.guard():
     run = run_picker()
-    tab_maps, tab_errors, tab_preview = st.tabs(["Feature maps and filters", "Confusion and mistakes",
-                                                 "Dataset preview"])
+    tab_maps, tab_xai, tab_errors, tab_preview = st.tabs(["Feature maps and filters", "Attribution maps",
+                                                          "Confusion and mistakes", "Dataset preview"])
     with tab_preview:
         dataset_preview()
     problem = NO_RUN if run is None else missing_dataset(run.dataset)
     if problem:
-        for tab in (tab_maps, tab_errors):
+        for tab in (tab_maps, tab_xai, tab_errors):
             (tab.info if run is None else tab.error)(problem)
         st.stop()
     ds = dataset(run.dataset)
     loaded = loaded_run(str(store.home), run.id, run.finished_at or 0.0)
     with tab_maps:
-        feature_maps(run, ds, loaded)
+        pair = feature_maps(run, ds, loaded)
+    with tab_xai:
+        attribution(run, ds, loaded, list(pair))
     with tab_errors:
         mistakes(run, ds)

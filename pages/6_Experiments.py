@@ -11,12 +11,13 @@ from cnnkit.bundle import import_bundle
 from cnnkit.experiments.verdict import data_text
 from cnnkit.views import experiments as view
 
-REFRESH_SECONDS = 2.0
-AGREEMENT_STYLE = {"agrees": st.success, "partly agrees": st.info, "contradicts": st.warning}
+REFRESH_SECONDS = 3.0
+AGREEMENT_STYLE = {"agrees": st.success, "partly agrees": st.info, "equivalent": st.success,
+                   "contradicts": st.warning}
 ACCURACY = st.column_config.NumberColumn(format="%.4f")
 LEVEL_COLUMNS = {
     **{c: ACCURACY for c in ("test acc", "± std", "Δ vs baseline", "95 % CI low", "95 % CI high", "train acc",
-                             "train − test")},
+                             "train − test", view.PUBLISHED_COLUMN)},
     "s / run": st.column_config.NumberColumn(format="%.1f"),
     "params": st.column_config.NumberColumn(format="localized"),
 }
@@ -88,15 +89,18 @@ def preset_picker(presets: list[experiments.Preset]) -> experiments.Preset:
 def launcher(preset: experiments.Preset) -> None:
     """Budget and seeds, what the launch costs, and the Launch button."""
     missing = experiments.missing_datasets(preset)
+    gpu = bool(ui.device_summary()["gpu"])
     c1, c2, c3 = st.columns([2, 1, 1])
     budget = c1.radio("budget", list(experiments.BUDGETS), horizontal=True, key="exp.budget",
-                      format_func=lambda b: f"{b}: {experiments.describe_budget(preset, b)}")
-    seeds = int(c2.number_input("seeds", 1, experiments.MAX_SEEDS, preset.seeds, key=f"exp.seeds.{preset.name}"))
+                      format_func=lambda b: view.budget_label(preset, b),
+                      index=experiments.BUDGETS.index(view.DEFAULT_BUDGET))
+    seeds = int(c2.number_input("seeds", 1, experiments.MAX_SEEDS, preset.seeds(budget),
+                                key=f"exp.seeds.{preset.name}.{budget}"))
     configs = experiments.build_configs(preset, budget, seeds)
-    seconds = view.launch_seconds(configs, seeds, store, bool(ui.device_summary()["gpu"]))
     c3.metric("runs", len(configs), help="levels × seeds")
-    st.caption(f"≈ {ui.fmt_seconds(seconds)} of training on this machine, one run after another "
-               "(estimated from finished runs where the store has any, else a rough guess).")
+    st.caption(view.launch_text(preset, budget, seeds, store, gpu))
+    if note := preset.budget(budget).note:
+        st.caption(f"Why this budget: {note}.")
     (st.error if missing else st.caption)(experiments.data_line(preset))
     if st.button("Launch", type="primary", disabled=bool(missing), key="exp.launch"):
         group = experiments.launch(store, preset.name, budget, seeds, start_worker=False)

@@ -80,7 +80,8 @@ def test_summary_csv(python, cli_env):
     proc = cnnkit(python, cli_env, "summary", "lenet", "--format", "csv", "--set", "pool=max")
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(io.StringIO(proc.stdout)))
-    assert list(rows[0]) == ["name", "type", "kind", "output_shape", "params", "param_share", "macs"]
+    assert list(rows[0]) == ["name", "type", "kind", "output_shape", "params", "param_share", "macs", "rf_size",
+                             "rf_jump", "rf_start", "batch_size", "fp32_bytes", "bf16_bytes"]
     assert len(rows) == 12
     assert rows[2]["type"] == "MaxPool2d" and rows[2]["output_shape"] == "6x14x14"
     assert sum(int(r["params"]) for r in rows) == 61_706

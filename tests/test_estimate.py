@@ -56,3 +56,45 @@ def test_gpu_runs_are_estimated_from_gpu_history(store: Store) -> None:
                                            (7300, "2 h 1 min"), (None, "–")])
 def test_format_seconds(seconds: float | None, text: str) -> None:
     assert estimate.format_seconds(seconds) == text
+
+
+def test_a_small_model_s_throughput_does_not_scale_to_a_big_one(store: Store) -> None:
+    finished(store, RunConfig(), 6000, 416520)  # LeNet: bound by per-step overhead, not by its MACs
+    alexnet = RunConfig(model="alexnet", input_size=67)
+    est = estimate.estimate(alexnet, store)
+    assert est.basis == "guess"
+    assert est.images_per_sec == pytest.approx(estimate.guess_images_per_sec(estimate.model_macs(alexnet), "cpu"))
+    finished(store, RunConfig(model="nin", input_size=67), 580, 53_900_000)  # within SCALE_RANGE of AlexNet's MACs
+    assert estimate.estimate(alexnet, store).basis == "scaled"
+
+
+def test_the_cpu_guess_matches_the_reference_machine(store: Store) -> None:
+    """One core of the 2-core reference machine: AlexNet at 67 px trains at about 290 images/s, ResNet-18
+    at 32 px about 600, VGG-16 ÷8 at 32 px about 2,300, LeNet about 8,000 (1 thread; see GUESS_MACS_PER_SEC)."""
+    narrow_vgg = RunConfig(model="vgg16", input_size=32, model_options={"width_ratio": 8, "batchnorm": True,
+                                                                        "fc_width": 512})
+    for config, measured in ((RunConfig(model="alexnet", input_size=67, batch_size=128), 290),
+                             (RunConfig(model="resnet18", input_size=32), 600), (narrow_vgg, 2300),
+                             (RunConfig(), 8000)):
+        assert estimate.estimate(config, store).images_per_sec == pytest.approx(measured, rel=0.3), config.model
+
+
+def test_runs_seconds_estimates_each_config_once_and_adds_each_run_s_startup(store: Store) -> None:
+    a, b = RunConfig(subset=0.1, epochs=2), RunConfig(subset=0.1, epochs=2, lr=0.3)
+    one = estimate.estimate(a, store).total_seconds
+    seeds = [a.replace(seed=s) for s in range(3)]
+    assert estimate.runs_seconds(seeds, store) == pytest.approx(3 * (one + estimate.RUN_STARTUP_S))
+    assert estimate.runs_seconds([*seeds, b], store) == pytest.approx(4 * (one + estimate.RUN_STARTUP_S))
+    assert estimate.runs_seconds([], store) == 0
+
+
+def test_the_standard_budget_is_estimated_and_costs_more_than_quick(store: Store) -> None:
+    from cnnkit import experiments
+
+    for name in ("pooling", "lr-schedule", "zoo"):
+        quick, standard = (estimate.runs_seconds((c for _, c in experiments.build_configs(name, budget)), store)
+                           for budget in ("quick", "standard"))
+        assert standard > quick > 0, name
+    pooling = experiments.build_configs("pooling", "standard")
+    per_run = estimate.estimate(pooling[0][1], store).total_seconds + estimate.RUN_STARTUP_S
+    assert len(pooling) == 10 and estimate.runs_seconds((c for _, c in pooling), store) == pytest.approx(10 * per_run)

@@ -30,6 +30,14 @@ def test_curves_with_hundreds_of_series_skip_validation_but_keep_structure() -> 
     go.Figure(fig.to_dict())  # what was skipped validates
 
 
+def test_the_legend_shows_a_few_runs_and_hides_for_hundreds() -> None:
+    few = [plots.Series(f"run {i}", [0, 1], [i, i + 1]) for i in range(plots.LEGEND_UP_TO)]
+    stars = [{"label": "d2l", "x": 1, "value": 0.9}]
+    assert plots.curves(few, reference=stars).layout.showlegend is True
+    many = few + [plots.Series("one more", [0, 1], [0, 1])]
+    assert plots.curves(many).layout.showlegend is False
+
+
 def test_layer_bars_colour_conv_and_fc_and_show_that_fc_dominates_lenet() -> None:
     anat = anatomy.describe("lenet")
     layers = anat.to_dict()["layers"]
@@ -89,3 +97,13 @@ def test_image_grid_grey_rgb_and_empty() -> None:
                             colorscale="viridis")
     z = np.asarray(maps.data[0].z, dtype=float)
     assert np.nanmin(z) == pytest.approx(0) and np.nanmax(z) == pytest.approx(1)
+
+
+def test_share_bars_put_macs_and_time_side_by_side() -> None:
+    rows = [{"name": "0", "type": "Conv2d", "macs_share": 0.6, "time_share": 0.3},
+            {"name": "1", "type": "ReLU", "macs_share": 0.0, "time_share": 0.001},
+            {"name": "loss", "type": "ops outside layers", "macs_share": 0.0, "time_share": 0.2}]
+    fig = plots.share_bars(rows, "lenet")
+    assert [t.name for t in fig.data] == ["share of MACs", "share of time"]
+    assert list(fig.data[0].x) == ["0 Conv2d", "loss ops outside layers"], "layers below 0.5 % of both are left out"
+    assert list(fig.data[1].y) == [30.0, 20.0] and fig.layout.barmode == "group"

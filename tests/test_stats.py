@@ -84,3 +84,22 @@ def test_wider_confidence_gives_a_wider_interval():
     a, b = [0.61, 0.66, 0.70, 0.64], [0.60, 0.63, 0.59]
     d95, d50 = stats.bootstrap_diff(a, b), stats.bootstrap_diff(a, b, confidence=0.5)
     assert d95.low <= d50.low <= d50.high <= d95.high
+
+
+def test_paired_diff_is_the_t_interval_of_the_differences():
+    d = stats.paired_diff([0.80, 0.75, 0.79], [0.78, 0.72, 0.78])  # differences 0.02, 0.03, 0.01
+    half = 4.303 * 0.01 / math.sqrt(3)
+    assert d.diff == pytest.approx(0.02) and (d.low, d.high) == (pytest.approx(0.02 - half), pytest.approx(0.02 + half))
+    assert d.excludes_zero, "levels far apart in spread but consistent pair by pair"
+    assert not stats.bootstrap_diff([0.80, 0.75, 0.79], [0.78, 0.72, 0.78]).excludes_zero
+    assert stats.paired_diff([0.5], [0.4]) == stats.Difference(pytest.approx(0.1), None, None)
+    with pytest.raises(ValueError):
+        stats.paired_diff([0.5, 0.6], [0.4])
+
+
+def test_paired_diff_keeps_its_false_alarm_rate_at_five_pairs():
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    alarms = sum(stats.paired_diff(rng.normal(0, 1, 5), rng.normal(0, 1, 5)).excludes_zero for _ in range(4000))
+    assert alarms / 4000 == pytest.approx(0.05, abs=0.012)

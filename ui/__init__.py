@@ -9,6 +9,7 @@ Environment variables the dashboard honours:
 from ui.common import (
     NO_SUPERVISOR_ENV,
     device_summary,
+    figure_grid,
     fmt_count,
     fmt_seconds,
     guard,
@@ -17,7 +18,8 @@ from ui.common import (
     page,
     start_supervisor,
     supervisor_line,
+    warm_imports,
 )
 
-__all__ = ["NO_SUPERVISOR_ENV", "device_summary", "fmt_count", "fmt_seconds", "guard", "headline",
-           "open_store", "page", "start_supervisor", "supervisor_line"]
+__all__ = ["NO_SUPERVISOR_ENV", "device_summary", "figure_grid", "fmt_count", "fmt_seconds", "guard", "headline",
+           "open_store", "page", "start_supervisor", "supervisor_line", "warm_imports"]

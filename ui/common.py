@@ -5,6 +5,7 @@ import math
 import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -104,6 +105,22 @@ def start_supervisor(store: Store) -> str:
     return f"Queued; started the supervisor (pid {pid})." if pid else "Queued; the supervisor picks it up."
 
 
+@st.cache_resource(show_spinner=False)
+def warm_imports() -> threading.Thread:
+    """Import what the other pages need (torch and the models, plotly, the experiments) in the background,
+    once per server, so that the first visit of a page does not wait seconds for it. The home page calls
+    it after it has drawn itself."""
+    def work() -> None:
+        import cnnkit.activations  # noqa: F401 - torch and the models come with it
+        import cnnkit.anatomy  # noqa: F401
+        import cnnkit.compare  # noqa: F401 - pandas and plotly
+        import cnnkit.experiments  # noqa: F401
+
+    thread = threading.Thread(target=work, daemon=True, name="cnnkit-warm-imports")
+    thread.start()
+    return thread
+
+
 # ---- the machine ----------------------------------------------------------------------------------
 
 @st.cache_resource(show_spinner=False)
@@ -146,3 +163,13 @@ def fmt_count(n: float | None) -> str:
 
 def fmt_seconds(s: float | None) -> str:
     return format_seconds(s)
+
+
+# ---- figures --------------------------------------------------------------------------------------
+
+def figure_grid(figures: dict[str, object], key: str, cols: int = 2) -> None:
+    """Plotly figures ``cols`` to a row, in order; ``key`` prefixes their widget keys."""
+    items = list(figures.items())
+    for start in range(0, len(items), cols):
+        for col, (name, fig) in zip(st.columns(cols), items[start:start + cols]):
+            col.plotly_chart(fig, key=f"{key}.{name}")

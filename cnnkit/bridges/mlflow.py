@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -54,10 +55,10 @@ def export_mlflow(store: Store, runs: list[Run], uri: str) -> MlflowExport:
     file or sqlite URI or cannot be used."""
     uri, folder = tracking_uri(uri)
     metrics = store.metrics([r.id for r in runs])
-    with _mlflow_quietly(file_store=uri.startswith("file:")):
-        from mlflow.exceptions import MlflowException
-        from mlflow.tracking import MlflowClient
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
 
+    with _mlflow_quietly(file_store=uri.startswith("file:")):
         try:
             client = MlflowClient(tracking_uri=uri)
             result = MlflowExport(uri, _experiment(client, None if uri.startswith("file:") else folder))
@@ -88,6 +89,7 @@ def tracking_uri(text: str) -> tuple[str, Path]:
             if not text.startswith("sqlite:///") or not db.name:
                 raise ConfigError(FLAG, f"must be {URI_FORMS}, got {text!r}")
             db.parent.mkdir(parents=True, exist_ok=True)
+            _check_mlflow_database(db)
             return f"sqlite:///{db.resolve()}", db.parent.resolve()
         if parsed.scheme in ("file", ""):
             folder = Path(parsed.path if parsed.scheme else text).expanduser().resolve()
@@ -96,6 +98,19 @@ def tracking_uri(text: str) -> tuple[str, Path]:
     except OSError as exc:
         raise ConfigError(FLAG, f"cannot write to {text}: {exc.strerror or exc}") from None
     raise ConfigError(FLAG, f"must be {URI_FORMS}, got {text!r}")
+
+
+def _check_mlflow_database(db: Path) -> None:
+    """An existing database must be MLflow's: MLflow would add its tables to any other (the run store's too)."""
+    if not db.is_file() or db.stat().st_size == 0:
+        return
+    try:
+        with sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True) as conn:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.Error as exc:
+        raise ConfigError(FLAG, f"{db} is not a SQLite database ({exc})") from None
+    if not {"experiments", "alembic_version"} <= tables:
+        raise ConfigError(FLAG, f"{db} is a database of something else, not an MLflow store; name a new file")
 
 
 def _experiment(client: MlflowClient, artifacts_beside: Path | None) -> str:

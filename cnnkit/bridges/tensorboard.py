@@ -88,8 +88,9 @@ def hparam_metrics(run: Run) -> dict[str, float]:
 
 def run_text(run: Run) -> str:
     """The run's record as a Markdown table (TensorBoard's Text tab)."""
+    error = run.error.strip().splitlines()[-1] if run.error else None
     rows = {"id": run.id, "name": run.name, "status": run.status, "group": run.group, "model": run.model,
-            "dataset": run.dataset, "device": run.device, "error": run.error.strip().splitlines()[-1] if run.error else None}
+            "dataset": run.dataset, "device": run.device, "error": error}
     lines = ["| field | value |", "|---|---|"]
     lines += [f"| {k} | {str(v).replace('|', '/')} |" for k, v in rows.items() if v]
     return "\n".join(lines)

@@ -2,7 +2,7 @@
 ± std band over faint members) and final test accuracy against a cost."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -16,6 +16,7 @@ from cnnkit.compare.urlstate import SCATTER_X, X_AXES, Selection
 from cnnkit.compare.values import is_missing, value_text
 
 METRICS = (("train", "loss"), ("train", "acc"), ("test", "loss"), ("test", "acc"))
+METRIC_KEYS = tuple(f"{split}_{name}" for split, name in METRICS)
 METRIC_TITLES = {"train_loss": "train loss", "train_acc": "train accuracy", "test_loss": "test loss",
                  "test_acc": "test accuracy"}
 X_COLUMN = {"epoch": "epoch", "step": "step", "wall": "wall"}  # the metrics frame's column of each x axis
@@ -36,10 +37,11 @@ def curve_figures(runs: pd.DataFrame, metrics: pd.DataFrame, sel: Selection, gro
     return figures
 
 
-def curve_series(runs: pd.DataFrame, metrics: pd.DataFrame, sel: Selection, groups: pd.Series
-                 ) -> dict[str, list[plots.Series]]:
-    """Per metric ("train_loss", …), the lines to draw: one per run, or faint members + group means."""
-    out: dict[str, list[plots.Series]] = {f"{s}_{n}": [] for s, n in METRICS}
+def curve_series(runs: pd.DataFrame, metrics: pd.DataFrame, sel: Selection, groups: pd.Series,
+                 keys: Iterable[str] = METRIC_KEYS) -> dict[str, list[plots.Series]]:
+    """Per metric ("train_loss", … or other ``keys`` "split_name"), the lines to draw: one per run,
+    or faint members + group means."""
+    out: dict[str, list[plots.Series]] = {key: [] for key in keys}
     if runs.empty or metrics.empty:
         return out
     labels = run_labels(runs)

@@ -5,7 +5,8 @@ The stable API (the dashboard's Experiments page and ``python -m cnnkit experime
     catalogue() -> list[Preset]               every preset, in the order of MISSION.md's lines
     get(name) -> Preset                       ConfigError naming ``experiment`` (and the names) if unknown
     build_configs(preset, budget="quick", seeds=None) -> list[tuple[str, RunConfig]]
-                                              (level label, validated config); seed-major order
+                                              (level label, validated config); seed-major order; seeds
+                                              None means the budget's (preset.seeds(budget))
     launch(store, name, budget="quick", seeds=None, start_worker=True) -> str
                                               queues the runs in a new group of kind "experiment" and
                                               returns its id; starts the supervisor unless told not to
@@ -26,17 +27,23 @@ A *level* is a label plus config changes (RunConfig fields or model options, as
 ``RunConfig.with_value`` takes them); one level may change several fields (activation and lr). A
 run's config is, in this order: the preset's base, the budget's changes, the level's changes, the
 budget's overrides (changes that must beat the level's, e.g. one optimizer for every model of a
-quick budget), the budget's changes for that level (the zoo's input size per model). Budgets are
-``quick`` (fits a 2-core CPU), ``full`` (the notes' / d2l's setting) and a hidden ``smoke`` used by
-the tests.
+quick budget), the budget's changes for that level (the zoo's input size per model). Budgets are ``quick`` (minutes
+on a 2-core CPU, 3 seeds), ``standard`` (sized from the quick results so that each question gets a
+decisive answer on that CPU, 5 seeds; the zoo 2), ``full`` (the notes' / d2l's setting, 3 seeds) and
+a hidden ``smoke`` used by the tests.
 
 The verdict rests on the final test accuracy of every run. Per level: mean ± sample std over seeds.
 Each level against the baseline: the difference of means with a 95 % percentile bootstrap interval
 (seeded, so deterministic; see cnnkit.stats). A diverged run is a result, not a gap: it counts at
 chance accuracy in comparisons and the verdict says so. Failed, cancelled, lost, out-of-memory and
 unfinished runs are listed and not counted; below 2 counted runs in any level the verdict is "not
-enough seeds". Each preset states what the notes (and the literature) expect as machine-checkable
-claims; the report says whether the result agrees with them or contradicts them.
+enough seeds". A preset may state a margin: a level whose interval lies within ±margin of the
+baseline is *equivalent* to it; a comparison that stays open gives its measured reason (the seed
+spread against the difference, and about how many seeds would resolve it). Each preset states what
+the notes (and the literature) expect as machine-checkable claims; the report says whether the
+result agrees with them, contradicts them, or finds the expected difference inside the margin
+(equivalent). A ranking preset (the zoo) names no best level: it ranks the levels beside d2l's
+published figures and says why where the orders differ.
 
 The package has one module per job: ``catalogue`` (what a preset is, every preset, the configs they
 build), ``launch`` (queueing a preset's runs and following them), ``verdict`` (the analysis, the
@@ -50,6 +57,7 @@ from cnnkit.experiments.catalogue import (
     BUDGETS,
     CATALOGUE_NOTE,
     CLAIM_KINDS,
+    DEFAULT_SEEDS,
     MAX_SEEDS,
     PRESETS,
     Budget,
@@ -95,7 +103,8 @@ from cnnkit.experiments.verdict import (
 )
 
 __all__ = [
-    "ALL_BUDGETS", "BUDGETS", "CATALOGUE_NOTE", "CHANCE_MARGIN", "CLAIM_KINDS", "GROUP_KIND", "MAX_SEEDS",
+    "ALL_BUDGETS", "BUDGETS", "CATALOGUE_NOTE", "CHANCE_MARGIN", "CLAIM_KINDS", "DEFAULT_SEEDS", "GROUP_KIND",
+    "MAX_SEEDS",
     "META_VERSION", "NAME_SEP", "PRESETS", "PROJECT", "REFERENCE_COMMAND", "RESULTS_DIR", "SUPERVISOR_START_GRACE",
     "Budget", "Claim", "ExperimentReport", "Level", "LevelResult", "Preset",
     "analyze", "analyze_bundle", "build_configs", "catalogue", "check_budget", "check_seeds", "data_line",

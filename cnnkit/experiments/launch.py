@@ -42,7 +42,7 @@ def launch(store: Store, name: str, budget: str = "quick", seeds: int | None = N
     preset = get(name)
     check_budget(budget)
     configs = build_configs(preset, budget, seeds)
-    n_seeds = check_seeds(seeds, preset)
+    n_seeds = check_seeds(seeds, preset, budget)
     missing = missing_datasets(preset)
     if missing and os.environ.get("CNNKIT_OFFLINE"):
         spec = DATASETS[missing[0]]

@@ -1,11 +1,12 @@
 """The analysis of an experiment: per-level results, the verdict, and the claims judged against them."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cnnkit import stats
+from cnnkit import reference, stats
 from cnnkit.bundle import BundleError, read_bundle
 from cnnkit.config import RunConfig
 from cnnkit.datasets import DATASETS
@@ -16,6 +17,12 @@ from cnnkit.store import Status, Store
 from cnnkit.table import format_mean_std, format_pct
 
 CHANCE_MARGIN = 0.05  # a final test accuracy below chance + this means the run did not learn
+# How often the verdict's "95 %" percentile bootstrap interval excludes 0, by seeds per level: when the levels do
+# not differ at all (FALSE_ALARM_RATE), and with 5 seeds when they differ by 1, 1.5 or 2 seed sds
+# (DETECTION_RATE_5). Normal seed noise, simulated; tests/experiments/test_verdict.py re-measures both.
+FALSE_ALARM_RATE = {3: 0.20, 5: 0.12}
+MANY_SEEDS = 100  # beyond this, "seeds that would resolve it" is no plan, only a sign that there is little to find
+DETECTION_RATE_5 = {1.0: 0.44, 1.5: 0.73, 2.0: 0.92}
 
 
 @dataclass
@@ -63,6 +70,9 @@ class LevelResult:
     ci_low: float | None = None
     ci_high: float | None = None
     excludes_zero: bool = False
+    equivalent: bool = False  # the interval lies within ±the preset's margin
+    published: float | None = None  # d2l's 10-epoch test accuracy of this model (ranking presets)
+    published_train: float | None = None  # and its train accuracy
     run_ids: list[str] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
@@ -86,9 +96,9 @@ class ExperimentReport:
     source: str  # "store <path>" or "bundle <file name>"
     levels: list[LevelResult]
     baseline: str
-    best: str | None
+    best: str | None  # None for a ranking preset: it names no winner
     verdict: str
-    agreement: str  # agrees, partly agrees, contradicts, inconclusive, not enough seeds, no claim
+    agreement: str  # agrees, partly agrees, contradicts, equivalent, inconclusive, not enough seeds, no claim
     claims: list[dict[str, Any]]
     expected: str
     note: str
@@ -102,6 +112,8 @@ class ExperimentReport:
     current: bool = True  # the runs' configs are what the catalogue's preset builds today
     metric: str = "final test accuracy"
     datasets: list[str] = field(default_factory=list)  # what the runs trained on (a stand-in says so)
+    margin: float | None = None  # the preset's equivalence margin (accuracy)
+    ranking: list[str] = field(default_factory=list)  # a ranking preset's levels, best mean first
 
     def level(self, label: str) -> LevelResult:
         for level in self.levels:
@@ -119,10 +131,12 @@ class ExperimentReport:
         if heading:
             lines += [f"### {self.title} (`{self.preset}`)", "", f"*{self.question}*", ""]
             lines += [self.note, ""] if self.note else []
+        published = any(lv.published is not None for lv in self.levels)
         lines += ["| level | test acc (mean ± std) | n | Δ vs baseline, points (95 % CI) | train acc | test loss "
-                  "| s/run | runs |", "|---|---|---|---|---|---|---|---|"]
+                  "| s/run | runs |" + (" d2l, 10 epochs: test / train acc |" if published else ""),
+                  "|---|---|---|---|---|---|---|---|" + ("---|" if published else "")]
         for lv in self.levels:
-            lines.append("| " + " | ".join([
+            cells = [
                 lv.level + (" (baseline)" if lv.is_baseline else ""),
                 format_mean_std(lv.mean, lv.std),
                 str(lv.n),
@@ -131,7 +145,11 @@ class ExperimentReport:
                 "—" if lv.mean_test_loss is None else f"{lv.mean_test_loss:.3f}",
                 "—" if lv.mean_seconds is None else f"{lv.mean_seconds:.1f}",
                 _status_text(lv.statuses),
-            ]) + " |")
+            ]
+            if published:
+                cells.append("—" if lv.published is None else
+                             f"{format_pct(lv.published, 1)} / {format_pct(lv.published_train, 1)}")
+            lines.append("| " + " | ".join(cells) + " |")
         lines += ["", f"**Verdict.** {self.verdict}", "",
                   f"**Expected.** {self.expected} → **{self.agreement}**."]
         for claim in self.claims:
@@ -215,21 +233,29 @@ def _report(group: dict[str, Any], runs: list[_RunRecord], source: str) -> Exper
                             dict(preset.level(label).changes) if preset and label in preset.labels else {})
               for label, rs in by_level.items()]
     base = next((lv for lv in levels if lv.is_baseline), None)
+    margin = preset.margin if preset else None
     for lv in levels:
         if base is not None and not lv.is_baseline and lv.values and base.values:
             d = stats.bootstrap_diff(lv.values, base.values)
             lv.diff, lv.ci_low, lv.ci_high, lv.excludes_zero = d.diff, d.low, d.high, d.excludes_zero
-    ranked = [lv for lv in levels if lv.mean is not None]
-    best = max(ranked, key=lambda lv: lv.mean).level if ranked else None
-    claims = [_judge(c, {lv.level: lv for lv in levels}, chance) for c in (preset.claims if preset else ())]
+            lv.equivalent = _within(d, margin)
+    ranking = bool(preset and preset.ranking)
+    if ranking:
+        _attach_published(levels, by_level)
+    ranked = sorted((lv for lv in levels if lv.mean is not None), key=lambda lv: lv.mean, reverse=True)
+    best = ranked[0].level if ranked and not ranking else None
+    claims = [_judge(c, {lv.level: lv for lv in levels}, chance, margin) for c in (preset.claims if preset else ())]
     agreement = _agreement(levels, claims, has_claims=bool(preset and preset.claims))
-    verdict = _verdict(levels, base, chance, unassigned)
+    verdict = _verdict(levels, base, chance, unassigned, margin, ranking)
     if agreement == "contradicts":
         bad = [f"{c['text']}, but {c['detail']}" for c in claims if c["outcome"] == "contradicts"]
         verdict += f" This contradicts the expected outcome (notes / literature: {'; '.join(bad)})."
     elif agreement in ("agrees", "partly agrees"):
         good = [f"{c['text']}: {c['detail']}" for c in claims if c["outcome"] == "agrees"]
         verdict += f" This {agreement.replace('agrees', 'agrees with')} the expected outcome ({'; '.join(good)})."
+    elif agreement == "equivalent":
+        verdict += (" The expected difference is not there at this budget (" + "; ".join(
+            f"{c['text']}: {c['detail']}" for c in claims) + ").")
     elif agreement == "inconclusive":
         verdict += (" This neither confirms nor contradicts the expected outcome ("
                     + "; ".join(c["text"] for c in claims) + ") at this budget.")
@@ -256,7 +282,22 @@ def _report(group: dict[str, Any], runs: list[_RunRecord], source: str) -> Exper
         host=meta.get("host", {}), devices=sorted({r.device for r in runs if r.device}),
         command=meta.get("command"),
         datasets=sorted({r.config["dataset"] for r in runs if r.config.get("dataset")}),
+        margin=margin, ranking=[lv.level for lv in ranked] if ranking else [],
     )
+
+
+def _within(d: stats.Difference, margin: float | None) -> bool:
+    """Whether the interval of ``d`` lies inside ±``margin`` (never without a margin or an interval)."""
+    return margin is not None and d.low is not None and d.high is not None and -margin <= d.low and d.high <= margin
+
+
+def _attach_published(levels: list[LevelResult], by_level: dict[str, list[_RunRecord]]) -> None:
+    """d2l's 10-epoch test and train accuracy of each level's model (cnnkit.reference), where d2l has one."""
+    for lv in levels:
+        config = by_level[lv.level][0].config if by_level.get(lv.level) else {}
+        ref = reference.for_model(config.get("model", ""), config.get("model_options"))
+        if ref is not None:
+            lv.published, lv.published_train = ref.test_acc, ref.train_acc
 
 
 def _runs_match(preset: Preset, budget: str, by_level: dict[str, list[_RunRecord]]) -> bool:
@@ -340,7 +381,8 @@ def _level_result(label: str, runs: list[_RunRecord], chance: float, is_baseline
 
 # ---- verdicts ------------------------------------------------------------------------------------
 
-def _verdict(levels: list[LevelResult], base: LevelResult | None, chance: float, unassigned: list[_RunRecord]) -> str:
+def _verdict(levels: list[LevelResult], base: LevelResult | None, chance: float, unassigned: list[_RunRecord],
+             margin: float | None = None, ranking: bool = False) -> str:
     parts = []
     active = sum(lv.n_active for lv in levels)
     short = [lv for lv in levels if lv.n < 2]
@@ -353,10 +395,12 @@ def _verdict(levels: list[LevelResult], base: LevelResult | None, chance: float,
         ranked = [lv for lv in levels if lv.mean is not None]
         if ranked:
             parts.append("So far: " + ", ".join(f"{lv.level} {format_pct(lv.mean, 1)}" for lv in ranked) + ".")
+    elif ranking:
+        parts.append(_ranking_sentence(levels))
     elif base is None:
         parts.append("The baseline level has no runs; no comparison is possible.")
     else:
-        parts.append(_comparison_sentence(levels, base))
+        parts.append(_comparison_sentence(levels, base, margin))
     for lv in levels:
         if lv.n_diverged:
             parts.append(f"{lv.level} diverged (non-finite loss) in {lv.n_diverged} of {lv.n_runs} runs; "
@@ -376,7 +420,7 @@ def _verdict(levels: list[LevelResult], base: LevelResult | None, chance: float,
     return text
 
 
-def _comparison_sentence(levels: list[LevelResult], base: LevelResult) -> str:
+def _comparison_sentence(levels: list[LevelResult], base: LevelResult, margin: float | None = None) -> str:
     others = [lv for lv in levels if not lv.is_baseline]
     if len(others) == 1:
         other = others[0]
@@ -385,33 +429,91 @@ def _comparison_sentence(levels: list[LevelResult], base: LevelResult) -> str:
             win, lose = (other, base) if other.diff > 0 else (base, other)
             sign = 1 if win is other else -1  # the interval of win − lose
             low, high = sorted((100 * sign * other.ci_low, 100 * sign * other.ci_high))
+            small = (f" It is real but inside the ±{100 * margin:g}-point margin this question counts as no "
+                     "difference." if other.equivalent else "")
             return (f"{win.level} beat {lose.level} by {100 * abs(other.diff):.1f} points over {seeds} "
                     f"({format_pct(win.mean, 1)} vs {format_pct(lose.mean, 1)}); the 95 % interval of the difference, "
-                    f"{low:.1f} to {high:.1f} points, excludes 0.")
-        return (f"{other.level} and {base.level} did not differ clearly over {seeds} ({format_pct(other.mean, 1)} vs "
-                f"{format_pct(base.mean, 1)}, {100 * other.diff:+.1f} points); the 95 % interval of the difference, "
-                f"{100 * other.ci_low:+.1f} to {100 * other.ci_high:+.1f} points, includes 0.")
+                    f"{low:.1f} to {high:.1f} points, excludes 0." + small)
+        interval = (f"({format_pct(other.mean, 1)} vs {format_pct(base.mean, 1)}, {100 * other.diff:+.1f} points); the "
+                    f"95 % interval of the difference, {100 * other.ci_low:+.1f} to {100 * other.ci_high:+.1f} points,")
+        if other.equivalent:
+            return (f"{other.level} and {base.level} are equivalent within ±{100 * margin:g} points over {seeds} "
+                    f"{interval} lies inside that margin.")
+        return (f"{other.level} and {base.level} did not differ clearly over {seeds} {interval} includes 0. "
+                + _noise_reason([other], base))
     best = max((lv for lv in levels if lv.mean is not None), key=lambda lv: lv.mean)
     items = []
     for lv in others:
         if lv.diff is None:
             continue
-        word = ("clearly better" if lv.diff > 0 else "clearly worse") if lv.excludes_zero else "no clear difference"
+        if lv.excludes_zero:
+            word = "clearly better" if lv.diff > 0 else "clearly worse"
+        elif lv.equivalent:
+            word = f"equivalent within ±{100 * margin:g} points"
+        else:
+            word = "no clear difference"
         items.append(f"{lv.level} {100 * lv.diff:+.1f} points ({word})")
-    n = sorted({lv.n for lv in levels})
-    seeds = f"{n[0]} seeds" if len(n) == 1 else f"{n[0]}–{n[-1]} seeds"
+    seeds = _seeds_range(levels)
     head = (f"Best: the baseline, {base.level} ({format_pct(base.mean, 1)}). Against it: " if best is base else
             f"Best: {best.level} ({format_pct(best.mean, 1)}). "
             f"Against the baseline {base.level} ({format_pct(base.mean, 1)}): ")
-    return head + "; ".join(items) + f" (95 % bootstrap intervals over {seeds})."
+    text = head + "; ".join(items) + f" (95 % bootstrap intervals over {seeds})."
+    open_ = [lv for lv in others if lv.diff is not None and not lv.excludes_zero and not lv.equivalent]
+    return text + (" " + _noise_reason(open_, base, whole=len(open_) == len(others)) if open_ else "")
+
+
+def _noise_reason(open_: list[LevelResult], base: LevelResult, whole: bool = True) -> str:
+    """Why comparisons stayed open, from the runs themselves: the differences against the seed spread,
+    and roughly how many seeds per level the same spread would need (an interval's width goes as 1/√n).
+    ``whole``: these are all the preset's comparisons (else the sentence names them)."""
+    spread = sorted({round(100 * lv.std, 1) for lv in [*open_, base] if lv.std is not None})
+    sds = (f"{spread[0]:.1f}" if len(spread) == 1 else f"{spread[0]:.1f}–{spread[-1]:.1f}") + " points"
+    largest = max(open_, key=lambda lv: abs(lv.diff))
+    half = (largest.ci_high - largest.ci_low) / 2
+    if abs(largest.diff) < 1e-3:
+        need = "no number of seeds would resolve a difference that is not there"
+    else:
+        seeds = math.ceil(min(largest.n, base.n) * (half / abs(largest.diff)) ** 2)
+        about = f"about {seeds}" if seeds <= MANY_SEEDS else f"more than {MANY_SEEDS}"
+        need = f"{about} seeds per level would resolve a difference of {100 * abs(largest.diff):.1f} points"
+    which = "" if whole else " (" + " / ".join(lv.level for lv in open_) + " against the baseline)"
+    return (f"Inconclusive at this budget{which}: the difference{'s are' if len(open_) > 1 else ' is'} smaller than "
+            f"the seed noise (sd {sds} per level); at this noise {need}.")
+
+
+def _ranking_sentence(levels: list[LevelResult]) -> str:
+    """A ranking preset's verdict: the order here beside d2l's, and where they differ, why (how far each
+    net is from d2l's training state) instead of a winner."""
+    ranked = sorted((lv for lv in levels if lv.mean is not None), key=lambda lv: lv.mean, reverse=True)
+    text = (f"Ranking over {_seeds_range(levels)} (mean test accuracy; d2l's 10-epoch figure in brackets): "
+            + ", ".join(f"{lv.level} {format_pct(lv.mean, 1)}"
+                        + (f" ({format_pct(lv.published, 1)})" if lv.published is not None else " (no d2l figure)")
+                        for lv in ranked) + ".")
+    here = [lv for lv in ranked if lv.published is not None]
+    d2l = sorted(here, key=lambda lv: lv.published, reverse=True)
+    if [lv.level for lv in here] == [lv.level for lv in d2l]:
+        return text + " The nets d2l measures rank here as they do in d2l."
+    behind = sorted(here, key=lambda lv: (lv.published_train or 0) - (lv.mean_train_acc or 0), reverse=True)
+    shortfall = ", ".join(f"{lv.level} {100 * ((lv.published_train or 0) - (lv.mean_train_acc or 0)):.0f}"
+                          for lv in behind)
+    return (text + f" d2l's order is {', '.join(lv.level for lv in d2l)}; this budget names no winner where the "
+            "orders differ. The likely reason is the budget, not the architectures: every net here is less trained "
+            "than d2l's after 10 epochs at 96–224 px inputs, and by different amounts (train accuracy below d2l's, "
+            f"in points: {shortfall}).")
+
+
+def _seeds_range(levels: list[LevelResult]) -> str:
+    n = sorted({lv.n for lv in levels})
+    return f"{n[0]} seeds" if len(n) == 1 else f"{n[0]}–{n[-1]} seeds"
 
 
 def _seeds_text(a: LevelResult, b: LevelResult) -> str:
     return f"{a.n} seeds" if a.n == b.n else f"{b.n} and {a.n} seeds"
 
 
-def _judge(claim: Claim, levels: dict[str, LevelResult], chance: float) -> dict[str, Any]:
-    """One claim against the results: outcome agrees / contradicts / inconclusive / untestable."""
+def _judge(claim: Claim, levels: dict[str, LevelResult], chance: float, margin: float | None = None) -> dict[str, Any]:
+    """One claim against the results: outcome agrees / contradicts / equivalent (a "better" claim whose
+    interval lies within ±``margin``) / inconclusive / untestable."""
     out = {**asdict(claim), "text": claim.describe()}
     a, b = levels.get(claim.a), levels.get(claim.b) if claim.b else None
     if a is None or (claim.kind != "fails" and b is None):
@@ -436,7 +538,12 @@ def _judge(claim: Claim, levels: dict[str, LevelResult], chance: float) -> dict[
     d = stats.bootstrap_diff(xa, xb)
     detail = (f"{what} {100 * d.diff:+.1f} points, 95 % interval {100 * d.low:+.1f} to {100 * d.high:+.1f}")
     if claim.kind == "better":
-        outcome = "inconclusive" if not d.excludes_zero else ("agrees" if d.diff > 0 else "contradicts")
+        if d.excludes_zero:
+            outcome = "agrees" if d.diff > 0 else "contradicts"
+        elif _within(d, margin):
+            outcome, detail = "equivalent", f"{detail}, inside ±{100 * margin:g}"
+        else:
+            outcome = "inconclusive"
     elif claim.kind == "smaller_gap":
         outcome = "inconclusive" if not d.excludes_zero else ("agrees" if d.diff < 0 else "contradicts")
     else:  # similar
@@ -462,6 +569,8 @@ def _agreement(levels: list[LevelResult], claims: list[dict[str, Any]], has_clai
         return "agrees"
     if "agrees" in outcomes:
         return "partly agrees"
+    if outcomes and all(o == "equivalent" for o in outcomes):
+        return "equivalent"
     return "inconclusive"
 
 

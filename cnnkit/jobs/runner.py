@@ -19,6 +19,7 @@ from cnnkit.cpu_threads import ThreadGovernor
 from cnnkit.data import Data
 from cnnkit.engine import FitResult, MetricPoint, Reporter, fit, load_checkpoint
 from cnnkit.errors import CnnkitError
+from cnnkit.jobs.system_reporter import SystemMetrics
 from cnnkit.store import Status, Store
 
 Emit = Callable[[str, Any], None]
@@ -102,7 +103,8 @@ def run_training(config: RunConfig | dict[str, Any], emit: Emit, stop: threading
         if resume:
             state = load_checkpoint(checkpoint)
             emit("truncate", int(state["step"]) if state else 0)
-        result = fit(config, EventReporter(emit, also), stop.is_set, checkpoint, resume, dataset, predictions,
+        reporter = SystemMetrics(EventReporter(emit, also), config.device)  # CPU, memory, GPU: split "system"
+        result = fit(config, reporter, stop.is_set, checkpoint, resume, dataset, predictions,
                      governor)
         emit("end", {"status": result.status, "summary": summary_of(result), "error": result.error})
         return result.status

@@ -13,7 +13,16 @@ to the supervisor, which advances every open study (``driver``); nothing trains 
 Importing this package does not import Optuna or plotly (``figures`` does, and a study's functions).
 """
 from cnnkit.search.space import SearchSpace, check_space, parse_space
-from cnnkit.search.study import GROUP_KIND, STUDIES_DB, SearchPlan, plan_of, start_search
+from cnnkit.search.study import (
+    GROUP_KIND,
+    PARALLEL,
+    PRUNE_AFTER,
+    STUDIES_DB,
+    TRIALS,
+    SearchPlan,
+    plan_of,
+    start_search,
+)
 
-__all__ = ["GROUP_KIND", "STUDIES_DB", "SearchPlan", "SearchSpace", "check_space", "parse_space", "plan_of",
-           "start_search"]
+__all__ = ["GROUP_KIND", "PARALLEL", "PRUNE_AFTER", "STUDIES_DB", "TRIALS", "SearchPlan", "SearchSpace", "check_space",
+           "parse_space", "plan_of", "start_search"]

@@ -64,12 +64,13 @@ class SearchDriver:
                     self.log(line)
 
     def open_groups(self) -> list[dict[str, Any]]:
-        """Search groups not done, and done ones with a run the user resumed."""
+        """Search groups not done, and done ones where a run has moved since (resumed by the user, or
+        a pruned trial's run that has stopped since)."""
         groups = self.store.groups(kind=GROUP_KIND)
-        if any(g["meta"].get("done") for g in groups):
-            active = {r.group for r in self.store.list_runs(status=Status.ACTIVE)}
-            groups = [g for g in groups if not g["meta"].get("done") or g["id"] in active]
-        return groups
+        done = {g["id"]: g["meta"].get("done_at", 0.0) for g in groups if g["meta"].get("done")}
+        activity = self.store.group_activity(done)
+        return [g for g in groups if g["id"] not in done
+                or activity[g["id"]][0] or activity[g["id"]][1] >= done[g["id"]]]
 
     def advance(self, group: dict[str, Any]) -> None:
         import optuna
@@ -85,15 +86,17 @@ class SearchDriver:
         open_runs = [runs.get(t.user_attrs.get(RUN_ID)) for t in trials if t.state == optuna.trial.TrialState.RUNNING]
         paused = any(r is not None and r.status == Status.CANCELLED for r in open_runs)
         in_flight = sum(r is not None and r.active for r in open_runs)
-        asked = sum(not t.user_attrs.get(ADDED) for t in trials)
+        waiting = optuna.trial.TrialState.WAITING  # enqueued (study.enqueue_trial): asked next, in order
+        asked = sum(not t.user_attrs.get(ADDED) and t.state != waiting for t in trials)
         seen = len(trials)
         while not paused and in_flight < plan.parallel and asked < plan.trials:
             in_flight += self.ask(study, plan, group_id, seen)
             asked, seen = asked + 1, seen + 1
         still_open = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
-        done = asked >= plan.trials and not still_open
-        if done != bool(group["meta"].get("done")):
-            self.store.update_group_meta(group_id, {**group["meta"], "done": done})
+        stopping = any(r.active for r in runs.values())  # a pruned trial's run, say, until it has stopped
+        done = asked >= plan.trials and not still_open and not stopping
+        if done or group["meta"].get("done"):  # done_at: what ends later reopens it (see open_groups)
+            self.store.update_group_meta(group_id, {**group["meta"], "done": done, "done_at": time.time()})
 
     def study(self, group_id: str, plan: SearchPlan) -> optuna.Study:
         if group_id not in self.studies:

@@ -99,6 +99,7 @@ def search_report(store: Store, group_id: str) -> SearchReport:
                      "pruned_at_epoch": t.user_attrs.get("pruned_at_epoch"), "added": bool(t.user_attrs.get(ADDED)),
                      **{k: t.params.get(k) for k in keys}})
     frame = pd.DataFrame(rows, columns=[*TRIAL_COLUMNS, "added", *keys])
+    frame["pruned_at_epoch"] = frame["pruned_at_epoch"].astype("Int64")  # whole epochs, not 1.0
     ends = [r.finished_at for r in runs.values() if r.finished_at]
     done = bool(group.get("meta", {}).get("done"))
     end = max(ends) if done and ends else time.time()
@@ -126,11 +127,10 @@ def wait(store: Store, group_id: str, progress: Callable[[str], None] | None = N
 
 
 def _plain(value: Any) -> Any:
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and value != value:  # NaN
+    """A frame's cell as JSON has it: numpy scalars as Python's, NaN and pandas' NA as None."""
+    if not isinstance(value, (str, list, dict)) and pd.isna(value):
         return None
-    return value
+    return value.item() if hasattr(value, "item") else value
 
 
 def _text(value: Any) -> str:

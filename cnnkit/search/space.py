@@ -101,6 +101,9 @@ class SearchSpace:
 
 def parse_space(model: str, items: Iterable[str | tuple[str, str]]) -> SearchSpace:
     """Parse ``KEY=SPEC`` items (or (key, spec) pairs); ConfigError naming ``--space`` when one is wrong."""
+    items = list(items)
+    if len(items) > MAX_DIMENSIONS:
+        raise ConfigError(FLAG, f"at most {MAX_DIMENSIONS} keys, got {len(items)}")
     dimensions: list[Dimension] = []
     for item in items:
         key, text = item if isinstance(item, tuple) else _split(item)
@@ -109,8 +112,6 @@ def parse_space(model: str, items: Iterable[str | tuple[str, str]]) -> SearchSpa
         dimensions.append(_dimension(model, key, text))
     if not dimensions:
         raise ConfigError(FLAG, f"give at least one key to search; {SYNTAX}")
-    if len(dimensions) > MAX_DIMENSIONS:
-        raise ConfigError(FLAG, f"at most {MAX_DIMENSIONS} keys, got {len(dimensions)}")
     dimensions.sort(key=lambda d: d.key != "model")  # stable: the model first, the rest as given
     return SearchSpace(model, tuple(dimensions))
 

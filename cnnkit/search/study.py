@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cnnkit.config import RunConfig
-from cnnkit.errors import ConfigError, StoreError
+from cnnkit.errors import CnnkitError, ConfigError
 from cnnkit.params import Param
 from cnnkit.search.space import SearchSpace, check_space, parse_space
 from cnnkit.store import Store
@@ -29,6 +29,10 @@ TRIALS = Param("--trials", "int", 20, low=1, high=MAX_TRIALS)
 PRUNE_AFTER = Param("--prune-after", "int", 3, low=1, high=MAX_TRIALS)
 PARALLEL = Param("--parallel", "int", 1, low=1, high=64)
 SQLITE_TIMEOUT_S = 30
+
+
+class StudyError(CnnkitError):
+    """The studies beside the store cannot be used (unlike a StoreError, the supervisor keeps serving)."""
 
 
 @dataclass
@@ -110,7 +114,7 @@ def storage(home: Path) -> optuna.storages.RDBStorage:
         return optuna.storages.RDBStorage(studies_url(home), engine_kwargs={
             "poolclass": NullPool, "connect_args": {"timeout": SQLITE_TIMEOUT_S}})
     except Exception as exc:  # SQLAlchemy's errors: a read-only folder, a file that is no database
-        raise StoreError(f"cannot open the search studies at {home / STUDIES_DB}: "
+        raise StudyError(f"cannot open the search studies at {home / STUDIES_DB}: "
                          f"{str(exc).splitlines()[0]}") from None
 
 

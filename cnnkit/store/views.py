@@ -73,6 +73,17 @@ class RunViews(Database):
         rows = self._read("SELECT status, COUNT(*) AS n FROM runs GROUP BY status")
         return {s.value: 0 for s in Status} | {r["status"]: r["n"] for r in rows}
 
+    def group_activity(self, group_ids: Iterable[str]) -> dict[str, tuple[int, float]]:
+        """{group id: (its queued and running runs, the latest time one of its runs ended, 0 if none)},
+        in one query (the supervisor asks it about every finished search, every second)."""
+        ids = list(group_ids)
+        if not ids:
+            return {}
+        rows = self._read(
+            "SELECT grp, SUM(status IN (?, ?)) AS active, COALESCE(MAX(finished_at), 0) AS last_end FROM runs"
+            f" WHERE grp IN ({','.join('?' * len(ids))}) GROUP BY grp", [Status.QUEUED, Status.RUNNING, *ids])
+        return {i: (0, 0.0) for i in ids} | {r["grp"]: (r["active"], r["last_end"]) for r in rows}
+
     def group(self, group_id: str) -> dict[str, Any] | None:
         rows = self._read("SELECT * FROM groups WHERE id = ?", (group_id,))
         if not rows:

@@ -1,10 +1,12 @@
-"""The Activations page: which runs it can show, the images it starts with, its titles and captions."""
+"""The Activations page: which runs it can show, the images it starts with, its titles and captions,
+and the attribution maps laid over the images."""
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from cnnkit.activations import FeatureMaps
+from cnnkit import explain
+from cnnkit.activations import FeatureMaps, LoadedRun, conv_layers
 from cnnkit.store import Run, Status, Store
 
 SHOWABLE = (Status.COMPLETED, Status.CANCELLED)  # finished runs whose weights are worth looking at
@@ -51,3 +53,24 @@ def filter_images(filters: torch.Tensor) -> tuple[np.ndarray, str]:
 def mistake_titles(mistakes: list[tuple[int, int, int]], classes: tuple[str, ...]) -> list[str]:
     """"#17 Shirt→T-shirt/t" for each (test index, true class, predicted class), names cut to 9 characters."""
     return [f"#{i} {classes[t][:9]}→{classes[p][:9]}" for i, t, p in mistakes]
+
+
+def attribution_methods(loaded: LoadedRun) -> tuple[tuple[str, ...], str | None]:
+    """The attribution methods a run's model allows, and a line saying why Grad-CAM is not among them."""
+    if conv_layers(loaded.model):
+        return explain.METHODS, None
+    return ("saliency",), (f"{loaded.config.model} has no conv layer, so Grad-CAM has nothing to weigh; "
+                           "its gradient saliency is shown")
+
+
+def overlays(images: torch.Tensor, maps: torch.Tensor) -> np.ndarray:
+    """uint8 images (N, C, H, W) with their maps (N, H, W) laid over in colour: (N, 3, H, W) uint8."""
+    return np.stack([explain.overlay(image.numpy(), heat.numpy()).transpose(2, 0, 1)
+                     for image, heat in zip(images, maps)])
+
+
+def attribution_titles(indices: list[int], labels: torch.Tensor, targets: torch.Tensor, classes: tuple[str, ...],
+                       run_names: list[str] | None = None) -> list[str]:
+    """"#17 Coat, map of Pullover" per image (prefixed by its run's name when given)."""
+    titles = [f"#{i} {classes[int(y)]}, map of {classes[int(t)]}" for i, y, t in zip(indices, labels, targets)]
+    return [f"{name}: {t}" for name, t in zip(run_names, titles)] if run_names else titles

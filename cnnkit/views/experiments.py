@@ -7,15 +7,19 @@ from pathlib import Path
 import pandas as pd
 
 from cnnkit import compare, estimate, experiments
-from cnnkit.config import RunConfig
 from cnnkit.store import Status, Store
+
+SEEDS_COLUMN = "seeds: " + " / ".join(experiments.BUDGETS)
+PUBLISHED_COLUMN = "d2l test acc (10 epochs)"
+DEFAULT_BUDGET = "standard"  # the launcher's: the budget sized to answer each question on a 2-core CPU
 
 
 def catalogue_table(presets: list[experiments.Preset], store: Store) -> pd.DataFrame:
-    """One row per preset: its question, the notes' lines, levels, seeds, missing data, its newest group here."""
+    """One row per preset: its question, the notes' lines, levels, seeds per budget, missing data, its
+    newest group here."""
     return pd.DataFrame([{
         "preset": p.name, "question": p.question, "notes line": ", ".join(map(str, p.lines)),
-        "levels": len(p.levels), "seeds": p.seeds,
+        "levels": len(p.levels), SEEDS_COLUMN: " / ".join(str(p.seeds(b)) for b in experiments.BUDGETS),
         "needs": ", ".join(experiments.missing_datasets(p)) or "",
         "latest": experiments.latest_group(store, p.name) or ""} for p in presets])
 
@@ -32,21 +36,39 @@ def preset_levels_table(preset: experiments.Preset) -> pd.DataFrame:
                          for lv in preset.levels])
 
 
-def launch_seconds(configs: list[tuple[str, RunConfig]], seeds: int, store: Store, gpu_available: bool) -> float:
-    """Estimated training seconds of a launch's runs, one after another: each level's first seed
-    estimated once, times the seeds (the seeds of a level cost the same)."""
-    per_level = {label: cfg for label, cfg in configs if cfg.seed == 0}
-    return seeds * sum(estimate.estimate(cfg, store, gpu_available).total_seconds for cfg in per_level.values())
+def launch_seconds(preset: experiments.Preset, budget: str, seeds: int | None, store: Store,
+                   gpu_available: bool) -> float:
+    """Estimated wall seconds of launching ``preset`` under ``budget``: its runs one after another."""
+    configs = experiments.build_configs(preset, budget, seeds)
+    return estimate.runs_seconds((c for _, c in configs), store, gpu_available)
+
+
+def budget_label(preset: experiments.Preset, budget: str) -> str:
+    """"standard: all training images, 6 epochs · 5 seeds": a budget as the launcher offers it."""
+    return f"{budget}: {experiments.describe_budget(preset, budget)} · {preset.seeds(budget)} seeds"
+
+
+def launch_text(preset: experiments.Preset, budget: str, seeds: int, store: Store, gpu_available: bool) -> str:
+    """The launch's estimated time, and every budget's at its default seeds, before anything runs."""
+    seconds = launch_seconds(preset, budget, seeds, store, gpu_available)
+    each = " · ".join(f"{b} ≈ {estimate.format_seconds(launch_seconds(preset, b, None, store, gpu_available))}"
+                      for b in experiments.BUDGETS)
+    return (f"≈ {estimate.format_seconds(seconds)} on this machine, one run after another ({each} at their "
+            "default seeds; estimated from finished runs where the store has any, else from the reference "
+            "machine's speed).")
 
 
 def levels_table(report: experiments.ExperimentReport) -> pd.DataFrame:
     """One row per level of a report: test accuracy over seeds, the difference with the baseline and
-    its interval, the train–test gap, cost, and the statuses of its runs."""
+    its interval, the train–test gap, cost, the statuses of its runs, and d2l's 10-epoch test
+    accuracy where the report has published figures (the zoo)."""
+    published = any(lv.published is not None for lv in report.levels)
     return pd.DataFrame([{
         "level": lv.level + (" (baseline)" if lv.is_baseline else ""), "test acc": lv.mean, "± std": lv.std,
         "n": lv.n, "Δ vs baseline": lv.diff, "95 % CI low": lv.ci_low, "95 % CI high": lv.ci_high,
         "train acc": lv.mean_train_acc, "train − test": lv.mean_gap, "s / run": lv.mean_seconds,
         "params": lv.params, "runs": ", ".join(f"{n} {s}" for s, n in sorted(lv.statuses.items())),
+        **({PUBLISHED_COLUMN: lv.published} if published else {}),
     } for lv in report.levels])
 
 

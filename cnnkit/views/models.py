@@ -1,4 +1,5 @@
-"""The Models page: a model variant's label, its layer table, several variants side by side."""
+"""The Models page: a model variant's label, its layer table, several variants side by side, and
+where one training step's time goes."""
 from __future__ import annotations
 
 import json
@@ -7,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from cnnkit.memory import activation_bytes
 from cnnkit.params import Param
 
 
@@ -32,14 +34,37 @@ def options_key(options: Mapping[str, Any]) -> str:
     return json.dumps({k: list(v) if isinstance(v, tuple) else v for k, v in options.items()}, sort_keys=True)
 
 
-def layer_table(anatomy: Mapping[str, Any]) -> pd.DataFrame:
-    """One row per layer of an ``Anatomy.to_dict()``: output shape, params and MACs with their shares in %."""
+def layer_table(anatomy: Mapping[str, Any], batch: int | None = None) -> pd.DataFrame:
+    """One row per layer of an ``Anatomy.to_dict()``: output shape, params and MACs with their shares
+    in %, the receptive field, and with ``batch`` the memory of the layer's output for that batch."""
     layers = pd.DataFrame(anatomy["layers"])
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "layer": layers["name"], "type": layers["type"], "kind": layers["kind"],
         "output shape": layers["output_shape"].map(lambda s: "×".join(map(str, s))),
         "params": layers["params"], "% of params": 100 * layers["param_share"], "MACs": layers["macs"],
         "% of MACs": 100 * layers["macs"] / max(1, layers["macs"].sum()),
+        "receptive field": layers["rf_size"].map(rf_text),
+        "jump": layers["rf_jump"].astype("Int64"), "field starts at": layers["rf_start"].astype("Int64"),
+    })
+    if batch:
+        sizes = pd.DataFrame([activation_bytes(tuple(shape), batch) for shape in layers["output_shape"]])
+        for dtype in sizes.columns:
+            table[f"{dtype} MiB @ {batch}"] = sizes[dtype] / 2**20
+    return table
+
+
+def rf_text(size: float | None) -> str:
+    """"16×16", or "whole input" for layers that see all of it (FC, global pooling)."""
+    return "whole input" if size is None or pd.isna(size) else f"{int(size)}×{int(size)}"
+
+
+def time_table(rows: list[Mapping[str, Any]]) -> pd.DataFrame:
+    """``layer_profile.time_shares`` rows as a table: share of MACs next to share of the step's time, in %."""
+    frame = pd.DataFrame(rows)
+    return pd.DataFrame({
+        "layer": frame["name"], "type": frame["type"], "% of MACs": 100 * frame["macs_share"],
+        "% of time": 100 * frame["time_share"], "forward ms": frame["forward_ms"],
+        "backward ms": frame["backward_ms"],
     })
 
 

@@ -34,6 +34,11 @@ def test_cli_list(capsys):
     pooling = listed[0]
     assert pooling["levels"][1] == {"label": "max pooling", "changes": {"pool": "max"}}
     assert {"question", "factor", "baseline", "budgets", "expected", "datasets", "missing_datasets"} <= set(pooling)
+    assert list(pooling["budgets"]) == ["quick", "standard", "full"] and pooling["margin"] == 0.01
+    assert pooling["budgets"]["standard"]["seeds"] == 5 and pooling["budgets"]["standard"]["changes"] == {"epochs": 6}
+    assert "sd of 1.8" in pooling["budgets"]["standard"]["note"]
+    zoo = next(p for p in listed if p["name"] == "zoo")
+    assert zoo["ranking"] and zoo["budgets"]["standard"]["seeds"] == 2
     code, out, _ = run_cli(capsys, "experiment", "list")
     assert code == 0 and out.splitlines()[0].split()[:3] == ["name", "lines", "factor"]
     assert "pooling: What happens when LeNet's average pooling is replaced by max pooling?" in out
@@ -41,7 +46,7 @@ def test_cli_list(capsys):
 
 @pytest.mark.parametrize(("argv", "field"), [
     (["experiment", "run", "no-such"], "experiment"),
-    (["experiment", "run", "pooling", "--budget", "huge"], "budget"),
+    (["experiment", "run", "pooling", "--budget", "huge"], "--budget: must be one of quick, standard, full"),
     (["experiment", "run", "pooling", "--seeds", "0"], "seeds"),
     (["experiment", "run", "pooling", "--seeds", "many"], "seeds"),
     (["experiment", "report", "no-such"], "experiment"),
@@ -49,7 +54,7 @@ def test_cli_list(capsys):
     (["experiment", "report", "pooling", "--group", "experiment-bogus"], "--group"),
     (["experiment", "report", "pooling", "--format", "html"], "--format"),
     (["experiment", "reference", "--only", "no-such"], "experiment"),
-    (["experiment", "reference", "--budget", "huge"], "budget"),
+    (["experiment", "reference", "--budget", "huge"], "--budget: must be one of quick, standard, full"),
 ])
 def test_cli_errors_exit_2_with_one_line_naming_the_field(capsys, tmp_path: Path, argv: list[str], field: str):
     store = ["--store", str(tmp_path / "store")] if argv[1] in ("run", "report") else ["--out", str(tmp_path)]
@@ -63,6 +68,33 @@ def test_cli_errors_exit_2_with_one_line_naming_the_field(capsys, tmp_path: Path
     assert len(lines) == 1 and field in lines[0], err
     assert not (tmp_path / "store" / "worker.lock").exists() or supervisor_pid(tmp_path / "store") is None
     assert not (tmp_path / "reference").exists()
+
+
+def test_cli_run_queues_the_standard_budget_by_default(capsys, tmp_path: Path, no_missing_data, monkeypatch):
+    real_launch = E.launch
+    monkeypatch.setattr(E, "launch", lambda *a, **kw: real_launch(*a, **{**kw, "start_worker": False}))
+    home = tmp_path / "store"
+    for argv, budget, seeds in ((["pooling"], "standard", 5), (["pooling", "--budget", "standard"], "standard", 5),
+                                (["zoo", "--budget", "standard"], "standard", 2),
+                                (["pooling", "--budget", "quick"], "quick", 3)):
+        code, out, _ = run_cli(capsys, "experiment", "run", *argv, "--store", str(home))
+        runs = seeds * len(E.get(argv[0]).levels)
+        assert code == 0 and out.startswith(f"queued {runs} runs of {argv[0]} ({budget} budget, {seeds} seeds)"), out
+        group = E.latest_group(Store(home), argv[0])
+        assert Store(home).group(group)["meta"]["budget"] == budget
+
+
+def test_cli_reference_passes_the_standard_budget_on(capsys, tmp_path: Path, monkeypatch):
+    calls = []
+
+    def reference(out, budget, only, seeds, *rest, **kw):
+        calls.append((budget, only, seeds))
+        return []
+
+    monkeypatch.setattr(E, "reference", reference)
+    for argv, budget in (([], "standard"), (["--budget", "standard"], "standard"), (["--budget", "quick"], "quick")):
+        code, out, _ = run_cli(capsys, "experiment", "reference", *argv, "--only", "pooling", "--out", str(tmp_path))
+        assert code == 0 and calls[-1] == (budget, ["pooling"], None), out
 
 
 def test_cli_report_of_a_group_json_and_md(capsys, tmp_path: Path, no_missing_data):

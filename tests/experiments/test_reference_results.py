@@ -141,3 +141,26 @@ def test_the_block_names_where_the_rest_is_when_nothing_has_numbers(tmp_path: Pa
     E.write_readme(tmp_path / "results", top_readme=top)
     block = top.read_text().split(RESULTS_BEGIN)[1].split(RESULTS_END)[0]
     assert block == "\nNo preset has reference numbers yet; see [../results/README.md](../results/README.md).\n"
+
+
+def test_the_standard_zoo_is_a_ranking_in_both_tables_and_the_budgets_are_described(store: Store, tmp_path: Path,
+                                                                                    no_missing_data):
+    results = tmp_path / "results"
+    pooling_bundle(store, results)
+    group = E.launch(store, "zoo", "standard", start_worker=False)
+    accuracy = {"LeNet": 0.70, "AlexNet": 0.80, "VGG-11 ÷4": 0.75, "NiN": 0.60, "GoogLeNet": 0.82, "ResNet-18": 0.88,
+                "MLP": 0.83}
+    finish_all(store, group, {label: [("completed", a, a), ("completed", a + 0.01, a)]
+                              for label, a in accuracy.items()})
+    export_bundle(store, [r.id for r in store.list_runs(group=group)], results / "reference" / "zoo.zip")
+    top = tmp_path / "README.md"
+    top.write_text(TOP_README)
+    text = E.write_readme(results).read_text()
+    row = next(line for line in top.read_text().splitlines() if line.startswith("| `zoo` |"))
+    assert row == ("| `zoo` | The architecture zoo at equal epochs | a ranking: ResNet-18, MLP, GoogLeNet, AlexNet, "
+                   "VGG-11 ÷4, LeNet, NiN | see the details | agrees |")
+    assert "(quick budget, 2 seeds; standard budget, 2 seeds)" in top.read_text()
+    assert "## Budgets" in text and "- **standard** (5 seeds; the zoo 2)" in text
+    assert "about 12 % of comparisons with 5 seeds per level" in text
+    assert "- Budget: quick, 2 seeds; standard, 2 seeds; 2 of 2 verdicts decisive" in text
+    assert "| d2l, 10 epochs: test / train acc |" in text

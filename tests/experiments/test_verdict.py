@@ -135,3 +135,110 @@ def test_a_report_says_when_the_preset_changed_since_its_runs(store: Store, no_m
     report = E.analyze(store, group)
     assert not report.current and report.budget_text == "all training images, 4 epochs"  # what ran, from the meta
     assert "the preset has changed since these runs" in report.to_markdown()
+
+
+# ---- the standard budget's verdicts: equivalence, a measured reason, a ranking, the error rates ------------------
+
+def test_an_interval_inside_the_margin_is_equivalent(store: Store, no_missing_data):
+    preset = E.get("conv-layers")
+    assert preset.margin == 0.015
+    group = E.launch(store, preset.name, "standard", start_worker=False)
+    one, two, three = preset.labels
+    finish_all(store, group, {one: [("completed", a, a) for a in (0.862, 0.870, 0.864, 0.868, 0.866)],
+                              two: [("completed", a, a) for a in (0.866, 0.870, 0.868, 0.865, 0.871)],
+                              three: [("completed", a, a) for a in (0.860, 0.872, 0.866, 0.870, 0.862)]})
+    report = E.analyze(store, group)
+    assert report.margin == 0.015 and report.seeds == 5 and report.budget == "standard"
+    assert not report.level(three).excludes_zero and report.level(three).equivalent
+    assert f"{three} -0.2 points (equivalent within ±1.5 points)" in report.verdict
+    assert "Inconclusive" not in report.verdict
+    assert report.claims[0]["outcome"] == "equivalent" and "inside ±1.5" in report.claims[0]["detail"]
+    assert report.agreement == "equivalent"
+    assert "The expected difference is not there at this budget (3 conv layers beats 1 conv layer: " in report.verdict
+
+
+def test_two_levels_equivalent_within_the_margin_say_so(store: Store, no_missing_data):
+    group = E.launch(store, "pooling", "standard", start_worker=False)
+    finish_all(store, group, {"average pooling": [("completed", a, a) for a in (0.800, 0.802, 0.804, 0.806, 0.808)],
+                              "max pooling": [("completed", a, a) for a in (0.801, 0.803, 0.805, 0.807, 0.809)]})
+    report = E.analyze(store, group)
+    assert report.verdict.startswith("max pooling and average pooling are equivalent within ±1 points over 5 seeds "
+                                     "(80.5 % vs 80.4 %, +0.1 points); the 95 % interval of the difference, ")
+    assert "lies inside that margin" in report.verdict and report.agreement == "equivalent"
+
+
+def test_a_real_difference_inside_the_margin_is_called_negligible(store: Store, no_missing_data):
+    group = E.launch(store, "pooling", "standard", start_worker=False)
+    finish_all(store, group, {"average pooling": [("completed", a, a) for a in (0.800, 0.802, 0.804, 0.806, 0.808)],
+                              "max pooling": [("completed", a, a) for a in (0.804, 0.806, 0.808, 0.810, 0.812)]})
+    report = E.analyze(store, group)
+    assert report.verdict.startswith("max pooling beat average pooling by 0.4 points over 5 seeds")
+    assert "excludes 0. It is real but inside the ±1-point margin this question counts as no difference." \
+        in report.verdict
+    assert report.agreement == "agrees"  # the claim is "beats": it does, by a little
+
+
+def test_an_open_comparison_gives_its_measured_reason(store: Store, no_missing_data):
+    group = E.launch(store, "pooling", "standard", start_worker=False)
+    finish_all(store, group, {"average pooling": [("completed", a, a) for a in (0.70, 0.74, 0.72, 0.76, 0.73)],
+                              "max pooling": [("completed", a, a) for a in (0.71, 0.77, 0.73, 0.78, 0.74)]})
+    report = E.analyze(store, group)
+    mx = report.level("max pooling")
+    assert not mx.excludes_zero and not mx.equivalent and report.agreement == "inconclusive"
+    half = (mx.ci_high - mx.ci_low) / 2
+    seeds = -(-5 * (half / mx.diff) ** 2 // 1)
+    assert (f"Inconclusive at this budget: the difference is smaller than the seed noise (sd 2.2–2.9 points per "
+            f"level); at this noise about {seeds:.0f} seeds per level would resolve a difference of 1.6 points."
+            ) in report.verdict
+
+
+def zoo_report(store: Store, tmp_path: Path, accuracy: dict[str, float]) -> E.ExperimentReport:
+    """The zoo at the standard budget, every level's two seeds at ``accuracy`` (± 0.5 points), read from a bundle."""
+    group = E.launch(store, "zoo", "standard", start_worker=False)
+    finish_all(store, group, {label: [("completed", acc - 0.005, acc - 0.05), ("completed", acc + 0.005, acc - 0.04)]
+                              for label, acc in accuracy.items()})
+    return E.analyze_bundle(export_bundle(store, [r.id for r in store.list_runs(group=group)], tmp_path / "zoo.zip"))
+
+
+def test_the_zoo_is_a_ranking_beside_d2l_and_names_no_winner(store: Store, tmp_path: Path, no_missing_data):
+    report = zoo_report(store, tmp_path, {"LeNet": 0.70, "AlexNet": 0.80, "VGG-11 ÷4": 0.75, "NiN": 0.60,
+                                          "GoogLeNet": 0.82, "ResNet-18": 0.88, "MLP": 0.83})
+    assert report.best is None and report.seeds == 2
+    assert report.ranking == ["ResNet-18", "MLP", "GoogLeNet", "AlexNet", "VGG-11 ÷4", "LeNet", "NiN"]
+    assert report.level("ResNet-18").published == 0.893 and report.level("MLP").published is None
+    assert report.verdict.startswith("Ranking over 2 seeds (mean test accuracy; d2l's 10-epoch figure in brackets): "
+                                     "ResNet-18 88.0 % (89.3 %), MLP 83.0 % (no d2l figure), GoogLeNet 82.0 % (88.6 %)")
+    assert ("d2l's order is VGG-11 ÷4, ResNet-18, GoogLeNet, AlexNet, NiN, LeNet; this budget names no winner where "
+            "the orders differ.") in report.verdict
+    assert ("train accuracy below d2l's, in points: NiN 23, VGG-11 ÷4 23, LeNet 17, ResNet-18 16, GoogLeNet 13, "
+            "AlexNet 12).") in report.verdict
+    assert "Best:" not in report.verdict and report.agreement == "agrees"  # ResNet-18 beats LeNet
+    md = report.to_markdown()
+    assert "| d2l, 10 epochs: test / train acc |" in md and "| ResNet-18 | 88.0 ± 0.7 % |" in md
+    assert "| 89.3 % / 99.7 % |" in md
+
+
+def test_a_zoo_in_d2l_s_order_says_so(store: Store, tmp_path: Path, no_missing_data):
+    report = zoo_report(store, tmp_path, {"LeNet": 0.70, "AlexNet": 0.80, "VGG-11 ÷4": 0.90, "NiN": 0.75,
+                                          "GoogLeNet": 0.84, "ResNet-18": 0.88, "MLP": 0.78})
+    assert report.verdict.endswith("The nets d2l measures rank here as they do in d2l. This agrees with the expected "
+                                   "outcome (ResNet-18 beats LeNet: test accuracy +18.0 points, 95 % interval +17.0 "
+                                   "to +19.0).")
+
+
+def simulated_rate(seeds: int, effect_sds: float, trials: int) -> float:
+    """How often the verdict's interval excludes 0 for normal seed noise, levels ``effect_sds`` sds apart."""
+    import numpy as np
+
+    from cnnkit import stats
+
+    rng = np.random.default_rng(20261201)
+    return sum(stats.bootstrap_diff(rng.normal(effect_sds, 1, seeds), rng.normal(0, 1, seeds)).excludes_zero
+               for _ in range(trials)) / trials
+
+
+@pytest.mark.parametrize(("seeds", "effect", "stated"), [
+    (3, 0.0, verdict.FALSE_ALARM_RATE[3]), (5, 0.0, verdict.FALSE_ALARM_RATE[5]),
+    (5, 2.0, verdict.DETECTION_RATE_5[2.0])])
+def test_the_stated_error_rates_are_what_the_interval_does(seeds: int, effect: float, stated: float):
+    assert simulated_rate(seeds, effect, 1500) == pytest.approx(stated, abs=0.03)

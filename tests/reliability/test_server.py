@@ -32,6 +32,7 @@ def test_config_binds_loopback_with_xsrf_on(record: Record) -> None:
     assert server.get("headless") is True  # no browser opened on a server
     assert config["browser"]["gatherUsageStats"] is False
     assert server["fileWatcherType"] == "none"  # watching .venv/ cost the server a whole core
+    assert config["runner"]["postScriptGC"] is False  # a full GC after every live refresh: most of its cost
     record("server", ".streamlit/config.toml: address 127.0.0.1, XSRF on, CORS on", "closed")
 
 

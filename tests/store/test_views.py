@@ -66,6 +66,18 @@ def test_list_runs_and_counts_by_status(store: Store) -> None:
         store.list_runs(status="finished")
 
 
+def test_group_activity_counts_active_runs_and_the_latest_end(store: Store) -> None:
+    busy, ended, empty = (store.create_group("sweep", name) for name in ("busy", "ended", "empty"))
+    queued, done = store.create_runs([config(), config()], busy)
+    (finished,) = store.create_runs([config()], ended)
+    for run_id in (queued, done, finished):
+        store.request_cancel(run_id)
+    store.resume(queued)
+    activity = store.group_activity([busy, ended, empty])
+    assert activity[busy][0] == 1 and activity[ended] == (0, store.get(finished).finished_at)
+    assert activity[empty] == (0, 0.0) and store.group_activity([]) == {}
+
+
 def test_run_row_holds_the_run_and_its_latest_metrics(store: Store) -> None:
     run_id = store.create_run(config(), name="mine", tags=["b", "a"])
     fresh = run_row(store.get(run_id))

@@ -310,7 +310,17 @@ def test_experiment_launch_queues_levels_times_seeds_in_one_group(app_env: Path)
 
     at = app("pages/6_Experiments.py")
     at.selectbox(key="exp.preset").set_value("pooling").run()
-    at.number_input(key="exp.seeds.pooling").set_value(2).run()
+    budget = at.radio(key="exp.budget")
+    assert budget.options == [budget.format_func(b) for b in experiments.BUDGETS] and budget.value == "standard"
+    assert budget.options[1] == "standard: all training images, 6 epochs · 5 seeds"
+    assert at.number_input(key="exp.seeds.pooling.standard").value == 5
+    estimate = next(c.value for c in at.caption if c.value.startswith("≈ "))
+    assert all(f"{b} ≈ " in estimate for b in experiments.BUDGETS), "every budget's time, before launch"
+    assert any(c.value.startswith("Why this budget: quick's 4 epochs left") for c in at.caption)
+    budget.set_value("quick").run()
+    assert at.number_input(key="exp.seeds.pooling.quick").value == 3
+    at.radio(key="exp.budget").set_value("standard").run()
+    at.number_input(key="exp.seeds.pooling.standard").set_value(2).run()
     assert_clean(at)
     at.button(key="exp.launch").click().run()
     assert_clean(at)
@@ -319,6 +329,7 @@ def test_experiment_launch_queues_levels_times_seeds_in_one_group(app_env: Path)
     preset = experiments.get("pooling")
     assert len(runs) == 2 * len(preset.levels) and len({r.group for r in runs}) == 1
     assert store.group(runs[0].group)["kind"] == experiments.GROUP_KIND
+    assert store.group(runs[0].group)["meta"]["budget"] == "standard" and {r.config["epochs"] for r in runs} == {6}
     assert {r.config["model_options"].get("pool") for r in runs} == {"avg", "max"}
     assert supervisor_pid(app_env) is None
     assert len(at.get("progress")) == 1, "the group's progress bar"

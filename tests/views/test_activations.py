@@ -6,15 +6,20 @@ import os
 import numpy as np
 import torch
 
-from cnnkit.activations import FeatureMaps
+from cnnkit.activations import FeatureMaps, LoadedRun
 from cnnkit.config import RunConfig
+from cnnkit.models import registry
+from cnnkit.plan import plan_run
 from cnnkit.store import Status, Store
 from cnnkit.views.activations import (
     accuracy,
+    attribution_methods,
+    attribution_titles,
     default_pair,
     filter_images,
     maps_title,
     mistake_titles,
+    overlays,
     prediction_text,
     showable_runs,
 )
@@ -67,3 +72,27 @@ def test_filter_images_show_rgb_whole_and_other_inputs_by_channel_0() -> None:
     shown, title = filter_images(torch.zeros(16, 6, 5, 5))
     assert isinstance(shown, np.ndarray) and shown.shape == (16, 5, 5)
     assert title == "conv 1 filters (16 × 6 × 5×5, input channel 0)"
+
+
+def loaded(model: str) -> LoadedRun:
+    config = RunConfig(model=model)
+    plan = plan_run(config)
+    net = registry.build_model(model, 1, 10, 28)
+    return LoadedRun("abcd1234", model, config, net, plan.dataset, plan.transform, None)
+
+
+def test_attribution_methods_offer_saliency_where_there_is_no_conv() -> None:
+    assert attribution_methods(loaded("lenet")) == (("gradcam", "saliency"), None)
+    methods, note = attribution_methods(loaded("mlp"))
+    assert methods == ("saliency",) and note.startswith("mlp has no conv layer, so Grad-CAM") and "\n" not in note
+
+
+def test_overlays_and_their_titles() -> None:
+    images = torch.zeros(2, 1, 28, 28, dtype=torch.uint8)
+    maps = torch.rand(2, 28, 28)
+    shown = overlays(images, maps)
+    assert shown.shape == (2, 3, 28, 28) and shown.dtype == np.uint8
+    titles = attribution_titles([7, 9], torch.tensor([4, 2]), torch.tensor([2, 2]), CLASSES)
+    assert titles == ["#7 Coat, map of Pullover", "#9 Pullover, map of Pullover"]
+    named = attribution_titles([7], torch.tensor([4]), torch.tensor([4]), CLASSES, ["relu"])
+    assert named == ["relu: #7 Coat, map of Coat"]

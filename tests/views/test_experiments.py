@@ -3,11 +3,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnnkit import experiments
+import pandas as pd
+import pytest
+
+from cnnkit import estimate, experiments
 from cnnkit.store import Store
 from cnnkit.views.experiments import (
+    DEFAULT_BUDGET,
+    PUBLISHED_COLUMN,
+    SEEDS_COLUMN,
+    budget_label,
     catalogue_table,
     launch_seconds,
+    launch_text,
     level_curves,
     levels_table,
     preset_groups,
@@ -22,6 +30,9 @@ def test_catalogue_and_preset_tables(store: Store) -> None:
     presets = experiments.catalogue()
     table = catalogue_table(presets, store)
     assert list(table["preset"]) == [p.name for p in presets] and set(table["latest"]) == {""}
+    assert SEEDS_COLUMN == "seeds: quick / standard / full"
+    assert dict(zip(table["preset"], table[SEEDS_COLUMN]))["pooling"] == "3 / 5 / 3"
+    assert dict(zip(table["preset"], table[SEEDS_COLUMN]))["zoo"] == "3 / 2 / 3"
     pooling = experiments.get("pooling")
     assert preset_label(pooling).startswith(pooling.title + " — lines ")
     levels = preset_levels_table(pooling)
@@ -31,9 +42,24 @@ def test_catalogue_and_preset_tables(store: Store) -> None:
 
 def test_launch_seconds_estimates_each_level_once_per_seed(store: Store) -> None:
     pooling = experiments.get("pooling")
-    one = launch_seconds(experiments.build_configs(pooling, "smoke", 1), 1, store, False)
+    one = launch_seconds(pooling, "smoke", 1, store, False)
     assert one > 0
-    assert launch_seconds(experiments.build_configs(pooling, "smoke", 3), 3, store, False) == 3 * one
+    assert launch_seconds(pooling, "smoke", 3, store, False) == pytest.approx(3 * one)
+    assert launch_seconds(pooling, "standard", None, store, False) == pytest.approx(
+        launch_seconds(pooling, "standard", 5, store, False))
+
+
+def test_every_budget_is_offered_with_its_seeds_and_estimate(store: Store) -> None:
+    assert DEFAULT_BUDGET == "standard" and DEFAULT_BUDGET in experiments.BUDGETS
+    pooling = experiments.get("pooling")
+    assert budget_label(pooling, "standard") == "standard: all training images, 6 epochs · 5 seeds"
+    assert budget_label(pooling, "quick") == "quick: all training images, 4 epochs · 3 seeds"
+    assert "cosine learning-rate schedule" in budget_label(experiments.get("channels"), "standard")
+    text = launch_text(pooling, "standard", 2, store, False)
+    each = [estimate.format_seconds(launch_seconds(pooling, b, None, store, False)) for b in experiments.BUDGETS]
+    assert text.startswith(f"≈ {estimate.format_seconds(launch_seconds(pooling, 'standard', 2, store, False))} on "
+                           f"this machine, one run after another (quick ≈ {each[0]} · standard ≈ {each[1]} · full ≈ "
+                           f"{each[2]} at their default seeds;")
 
 
 def test_a_launched_group_s_table_progress_and_curves(store: Store) -> None:
@@ -47,6 +73,15 @@ def test_a_launched_group_s_table_progress_and_curves(store: Store) -> None:
     assert view is not None and len(view.runs) == 4
     assert list(view.groups.cat.categories) == store.group(group)["meta"]["levels"]
     assert level_curves(store, store.create_group("experiment", "empty", {})) is None
+
+
+def test_the_zoo_s_table_shows_d2l_s_figures(store: Store) -> None:
+    group = experiments.launch(store, "zoo", "standard", start_worker=False)
+    table = levels_table(experiments.analyze(store, group))
+    published = dict(zip(table["level"], table[PUBLISHED_COLUMN]))
+    assert published["ResNet-18"] == 0.893 and pd.isna(published["MLP"])
+    pooling = experiments.launch(store, "pooling", "smoke", seeds=2, start_worker=False)
+    assert PUBLISHED_COLUMN not in levels_table(experiments.analyze(store, pooling))
 
 
 def test_progress_text_names_the_active_statuses() -> None:
