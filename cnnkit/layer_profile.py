@@ -24,7 +24,7 @@ from torch.nn import functional as F
 from torch.profiler import ProfilerActivity, profile
 
 from cnnkit.anatomy import Anatomy
-from cnnkit.memory import check_batch
+from cnnkit.memory import check_batch, engine_layout
 from cnnkit.models import registry
 
 PREFIX = "layer::"
@@ -69,8 +69,9 @@ def profile_step(model: str, in_channels: int = 1, input_size: int | None = None
     check_batch(batch)
     size = input_size or registry.get(model).native_input
     dev = torch.device(device)
-    net = registry.build_model(model, in_channels, num_classes, size, **options).to(dev)
-    x = torch.randn(batch, in_channels, size, size, device=dev)
+    layout = engine_layout(model)  # as the engine trains it: oneDNN's and cuDNN's kernels depend on the layout
+    net = registry.build_model(model, in_channels, num_classes, size, **options).to(dev, memory_format=layout)
+    x = torch.randn(batch, in_channels, size, size, device=dev).contiguous(memory_format=layout)
     y = torch.randint(0, num_classes, (batch,), device=dev)
     _step(net, x, y)  # warm-up: kernels chosen, memory allocated
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if dev.type == "cuda" else [])

@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
-from torch.distributed._tools.mem_tracker import MemTracker, _MemRefType
 from torch.nn import functional as F
 
 from cnnkit.config import OPTIMIZERS, RunConfig
@@ -105,6 +104,9 @@ def engine_layout(model: str) -> torch.memory_format:
 def training_memory(model: str, in_channels: int = 1, input_size: int | None = None, num_classes: int = 10,
                     batch: int = 256, optimizer: str = "sgd", **options: Any) -> TrainingMemory:
     """The memory of one training step of registry model ``model`` (fp32, as on the CPU)."""
+    # imported here: its package pulls in torch's runtime estimator, about a second
+    from torch.distributed._tools.mem_tracker import MemTracker, _MemRefType
+
     check_batch(batch)
     check_optimizer(optimizer)
     size = input_size or registry.get(model).native_input

@@ -12,7 +12,7 @@ global pooling see the whole input (``size`` None).
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -39,12 +39,6 @@ class Field:
             return self
         reach = dilation * (kernel - 1)
         return Field(self.size + reach * self.jump, self.jump * stride, self.start - padding * self.jump)
-
-    def text(self) -> str:
-        """"16×16 (jump 4, from -2)", or "whole input"."""
-        if self.size is None:
-            return "whole input"
-        return f"{self.size}×{self.size} (jump {self.jump}, from {self.start})"
 
 
 PIXEL = Field(1, 1, 0)
@@ -81,16 +75,17 @@ def tracking(model: nn.Module) -> Iterator[dict[str, Field]]:
         for t in _tensors(args):
             tensors.set(t, PIXEL)
 
-    def after(name: str):
+    def after(name: str) -> Callable[[nn.Module, tuple, Any], None]:
         def hook(module: nn.Module, args: tuple, out: Any) -> None:
-            found = [f for f in (tensors.get(t) for t in _tensors(args)) if f is not None]
+            found = [f for f in map(tensors.get, _tensors(args)) if f is not None]
             before = widest(found) if found else PIXEL
             field = layer_field(module, before, out)
-            for t in _tensors(out):
-                if field is not None:
+            if field is None:  # an activation, a norm, dropout: the field goes through as it is
+                field = before
+            else:
+                for t in _tensors(out):
                     tensors.set(t, field)
-            outs = [tensors.get(t) for t in _tensors(out)]
-            fields[name] = field or (outs[0] if outs and outs[0] else before)
+            fields[name] = field
         return hook
 
     handles = [model.register_forward_pre_hook(start)]

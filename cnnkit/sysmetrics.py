@@ -6,9 +6,10 @@ shows it, and the average since the job started), resident memory now and at its
 also torch's own counters (memory this process has allocated, and its peak) and, through NVIDIA's
 management library (nvidia-ml-py) when it is there, the GPU's utilisation and the memory all
 processes use on it. cnnkit.jobs.system_reporter stores them with the report's step and epoch under
-split "system". A sample reads a handful of counters (``sampling_cost``: tens of microseconds on the
-CPU) next to epochs of seconds. torch is imported only to read the GPU's counters, so the pages
-that plot these metrics do not load it.
+split "system". A sample reads a handful of counters: ``sampling_cost`` measures tens of
+microseconds, about 0.3 ms inside a training job (the first read after a step waits on the kernel's
+accounting of the busy threads), next to epochs of seconds. torch is imported only to read the GPU's
+counters, so the pages that plot these metrics do not load it.
 """
 from __future__ import annotations
 
@@ -36,15 +37,17 @@ class SystemSampler:
         self.device = str(device)
         self.cuda = self.device.startswith("cuda")
         self.process = psutil.Process()
-        self.process.cpu_percent(None)  # the first interval starts now
-        self.started, self.cpu_at_start = time.monotonic(), self._cpu_seconds()
+        self.start = self.last = (time.monotonic(), self._cpu_seconds())  # (wall, CPU) seconds
         self.nvml = self.cuda  # until NVIDIA's library turns out to be missing
 
     def sample(self) -> dict[str, float]:
-        elapsed = max(time.monotonic() - self.started, 1e-9)
+        # CPU time over wall time since the last sample and since the start: one cpu_times() read for both
+        now = (time.monotonic(), self._cpu_seconds())
+        (wall0, cpu0), (last_wall, last_cpu) = self.start, self.last
+        self.last = now
         rss = self.process.memory_info().rss
-        values = {"cpu_percent": self.process.cpu_percent(None),
-                  "cpu_percent_avg": 100 * (self._cpu_seconds() - self.cpu_at_start) / elapsed,
+        values = {"cpu_percent": 100 * (now[1] - last_cpu) / max(now[0] - last_wall, 1e-9),
+                  "cpu_percent_avg": 100 * (now[1] - cpu0) / max(now[0] - wall0, 1e-9),
                   "rss_mib": rss / MIB, "rss_peak_mib": max(rss, peak_rss()) / MIB}  # the kernel's mark can lag
         if self.cuda:
             import torch

@@ -87,11 +87,12 @@ def test_wider_confidence_gives_a_wider_interval():
 
 
 def test_paired_diff_is_the_t_interval_of_the_differences():
-    d = stats.paired_diff([0.80, 0.75, 0.79], [0.78, 0.72, 0.78])  # differences 0.02, 0.03, 0.01
-    half = 4.303 * 0.01 / math.sqrt(3)
-    assert d.diff == pytest.approx(0.02) and (d.low, d.high) == (pytest.approx(0.02 - half), pytest.approx(0.02 + half))
-    assert d.excludes_zero, "levels far apart in spread but consistent pair by pair"
-    assert not stats.bootstrap_diff([0.80, 0.75, 0.79], [0.78, 0.72, 0.78]).excludes_zero
+    a, b = [0.80, 0.75, 0.79], [0.78, 0.725, 0.768]  # differences 0.020, 0.025, 0.022
+    d = stats.paired_diff(a, b)
+    mean, half = 0.067 / 3, 4.303 * stats.summarize([0.020, 0.025, 0.022]).std / math.sqrt(3)
+    assert d.diff == pytest.approx(mean) and (d.low, d.high) == (pytest.approx(mean - half), pytest.approx(mean + half))
+    assert d.excludes_zero, "levels spread wide, but consistent pair by pair"
+    assert not stats.bootstrap_diff(a, b).excludes_zero
     assert stats.paired_diff([0.5], [0.4]) == stats.Difference(pytest.approx(0.1), None, None)
     with pytest.raises(ValueError):
         stats.paired_diff([0.5, 0.6], [0.4])

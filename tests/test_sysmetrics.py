@@ -2,6 +2,8 @@
 (faked here: this machine has no GPU), and what a sample costs."""
 from __future__ import annotations
 
+import time
+
 import pytest
 import torch
 
@@ -11,7 +13,9 @@ from cnnkit.sysmetrics import CPU_METRICS, CUDA_METRICS, MIB, NVML_METRICS, Syst
 
 def test_a_cpu_sample() -> None:
     sampler = SystemSampler("cpu")
-    sum(i * i for i in range(200_000))  # some work between samples
+    start = time.process_time()
+    while time.process_time() - start < 0.1:  # some work between samples, past the counters' 10 ms ticks
+        sum(i * i for i in range(10_000))
     values = sampler.sample()
     assert tuple(values) == CPU_METRICS
     assert values["rss_mib"] > 10 and values["rss_peak_mib"] >= values["rss_mib"]

@@ -42,8 +42,10 @@ baseline is *equivalent* to it; a comparison that stays open gives its measured 
 spread against the difference, and about how many seeds would resolve it). Each preset states what
 the notes (and the literature) expect as machine-checkable claims; the report says whether the
 result agrees with them, contradicts them, or finds the expected difference inside the margin
-(equivalent). A ranking preset (the zoo) names no best level: it ranks the levels beside d2l's
-published figures and says why where the orders differ.
+(equivalent). A preset whose levels keep everything a seed decides (Preset.paired: pooling) is
+compared seed by seed, with a t interval of the differences (stats.paired_diff). A ranking preset
+(the zoo) names no best level: it ranks the levels beside d2l's published figures and says why
+where the orders differ.
 
 The package has one module per job: ``catalogue`` (what a preset is, every preset, the configs they
 build), ``launch`` (queueing a preset's runs and following them), ``verdict`` (the analysis, the

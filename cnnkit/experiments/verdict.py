@@ -6,13 +6,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cnnkit import reference, stats
+from cnnkit import stats
 from cnnkit.bundle import BundleError, read_bundle
 from cnnkit.config import RunConfig
 from cnnkit.datasets import DATASETS
 from cnnkit.errors import ConfigError, StoreError
 from cnnkit.experiments.catalogue import ALL_BUDGETS, Claim, Preset, describe_budget, get, jsonable, level_config
 from cnnkit.experiments.launch import GROUP_KIND, NAME_SEP
+from cnnkit.reference import for_model as d2l_row
 from cnnkit.store import Status, Store
 from cnnkit.table import format_mean_std, format_pct
 
@@ -21,8 +22,8 @@ CHANCE_MARGIN = 0.05  # a final test accuracy below chance + this means the run 
 # not differ at all (FALSE_ALARM_RATE), and with 5 seeds when they differ by 1, 1.5 or 2 seed sds
 # (DETECTION_RATE_5). Normal seed noise, simulated; tests/experiments/test_verdict.py re-measures both.
 FALSE_ALARM_RATE = {3: 0.20, 5: 0.12}
-MANY_SEEDS = 100  # beyond this, "seeds that would resolve it" is no plan, only a sign that there is little to find
 DETECTION_RATE_5 = {1.0: 0.44, 1.5: 0.73, 2.0: 0.92}
+MANY_SEEDS = 100  # beyond this, "seeds that would resolve it" is no plan, only a sign that there is little to find
 
 
 @dataclass
@@ -50,6 +51,7 @@ class LevelResult:
     mean: float | None  # final test accuracy
     std: float | None
     values: list[float]
+    seeds: list[int | None]  # the seed of each value
     n_runs: int
     n_completed: int
     n_diverged: int
@@ -61,6 +63,7 @@ class LevelResult:
     mean_train_acc: float | None
     mean_gap: float | None  # train acc − test acc
     gaps: list[float]
+    gap_seeds: list[int | None]
     mean_seconds: float | None  # training seconds per run (the engine's epoch times)
     mean_wall_seconds: float | None  # claim → finish per run
     images_per_sec: float | None
@@ -71,6 +74,7 @@ class LevelResult:
     ci_high: float | None = None
     excludes_zero: bool = False
     equivalent: bool = False  # the interval lies within ±the preset's margin
+    paired_sd: float | None = None  # sd of the seed-by-seed differences, when the preset pairs its seeds
     published: float | None = None  # d2l's 10-epoch test accuracy of this model (ranking presets)
     published_train: float | None = None  # and its train accuracy
     run_ids: list[str] = field(default_factory=list)
@@ -113,6 +117,7 @@ class ExperimentReport:
     metric: str = "final test accuracy"
     datasets: list[str] = field(default_factory=list)  # what the runs trained on (a stand-in says so)
     margin: float | None = None  # the preset's equivalence margin (accuracy)
+    paired: bool = False  # levels compared seed by seed (Preset.paired)
     ranking: list[str] = field(default_factory=list)  # a ranking preset's levels, best mean first
 
     def level(self, label: str) -> LevelResult:
@@ -234,19 +239,23 @@ def _report(group: dict[str, Any], runs: list[_RunRecord], source: str) -> Exper
               for label, rs in by_level.items()]
     base = next((lv for lv in levels if lv.is_baseline), None)
     margin = preset.margin if preset else None
+    paired = bool(preset and preset.paired)
     for lv in levels:
         if base is not None and not lv.is_baseline and lv.values and base.values:
-            d = stats.bootstrap_diff(lv.values, base.values)
+            d = difference(lv.values, lv.seeds, base.values, base.seeds, paired)
             lv.diff, lv.ci_low, lv.ci_high, lv.excludes_zero = d.diff, d.low, d.high, d.excludes_zero
             lv.equivalent = _within(d, margin)
+            if paired:
+                lv.paired_sd = stats.summarize(_pairs(lv.values, lv.seeds, base.values, base.seeds)[2]).std
     ranking = bool(preset and preset.ranking)
     if ranking:
         _attach_published(levels, by_level)
     ranked = sorted((lv for lv in levels if lv.mean is not None), key=lambda lv: lv.mean, reverse=True)
     best = ranked[0].level if ranked and not ranking else None
-    claims = [_judge(c, {lv.level: lv for lv in levels}, chance, margin) for c in (preset.claims if preset else ())]
+    claims = [_judge(c, {lv.level: lv for lv in levels}, chance, margin, paired)
+              for c in (preset.claims if preset else ())]
     agreement = _agreement(levels, claims, has_claims=bool(preset and preset.claims))
-    verdict = _verdict(levels, base, chance, unassigned, margin, ranking)
+    verdict = _verdict(levels, base, chance, unassigned, margin, ranking, paired)
     if agreement == "contradicts":
         bad = [f"{c['text']}, but {c['detail']}" for c in claims if c["outcome"] == "contradicts"]
         verdict += f" This contradicts the expected outcome (notes / literature: {'; '.join(bad)})."
@@ -282,8 +291,28 @@ def _report(group: dict[str, Any], runs: list[_RunRecord], source: str) -> Exper
         host=meta.get("host", {}), devices=sorted({r.device for r in runs if r.device}),
         command=meta.get("command"),
         datasets=sorted({r.config["dataset"] for r in runs if r.config.get("dataset")}),
-        margin=margin, ranking=[lv.level for lv in ranked] if ranking else [],
+        margin=margin, ranking=[lv.level for lv in ranked] if ranking else [], paired=paired,
     )
+
+
+def difference(a: list[float], a_seeds: list[int | None], b: list[float], b_seeds: list[int | None],
+               paired: bool) -> stats.Difference:
+    """mean(a) − mean(b) with its 95 % interval: seed by seed (a t interval of the differences) when the
+    preset pairs its seeds and at least 2 seeds are on both sides, else the bootstrap of two samples."""
+    if paired:
+        xa, xb, _ = _pairs(a, a_seeds, b, b_seeds)
+        if len(xa) >= 2:
+            return stats.paired_diff(xa, xb)
+    return stats.bootstrap_diff(a, b)
+
+
+def _pairs(a: list[float], a_seeds: list[int | None], b: list[float],
+           b_seeds: list[int | None]) -> tuple[list[float], list[float], list[float]]:
+    """The values of the seeds both sides have, in seed order, and their differences."""
+    by_a, by_b = dict(zip(a_seeds, a)), dict(zip(b_seeds, b))
+    common = sorted(s for s in set(by_a) & set(by_b) if s is not None)
+    xa, xb = [by_a[s] for s in common], [by_b[s] for s in common]
+    return xa, xb, [x - y for x, y in zip(xa, xb)]
 
 
 def _within(d: stats.Difference, margin: float | None) -> bool:
@@ -295,7 +324,7 @@ def _attach_published(levels: list[LevelResult], by_level: dict[str, list[_RunRe
     """d2l's 10-epoch test and train accuracy of each level's model (cnnkit.reference), where d2l has one."""
     for lv in levels:
         config = by_level[lv.level][0].config if by_level.get(lv.level) else {}
-        ref = reference.for_model(config.get("model", ""), config.get("model_options"))
+        ref = d2l_row(config.get("model", ""), config.get("model_options"))
         if ref is not None:
             lv.published, lv.published_train = ref.test_acc, ref.train_acc
 
@@ -351,10 +380,12 @@ def _level_result(label: str, runs: list[_RunRecord], chance: float, is_baseline
     active = [r for r in runs if r.status in Status.ACTIVE]
     failed = [r for r in runs if r not in completed and r not in diverged and r not in active]
     values = [float(r.final["test_acc"]) for r in completed] + [chance] * len(diverged)
+    seeds = [r.config.get("seed") for r in completed + diverged]
     summary = stats.summarize(values)
     # A run that never learned says nothing about overfitting: its gap is left out.
     learned = [r for r in completed if r.final["test_acc"] >= chance + CHANCE_MARGIN and "train_acc" in r.final]
     gaps = [float(r.final["train_acc"]) - float(r.final["test_acc"]) for r in learned]
+    gap_seeds = [r.config.get("seed") for r in learned]
     statuses: dict[str, int] = {}
     for r in runs:
         statuses[r.status] = statuses.get(r.status, 0) + 1
@@ -363,13 +394,14 @@ def _level_result(label: str, runs: list[_RunRecord], chance: float, is_baseline
               for r in failed + diverged]
     return LevelResult(
         level=label, is_baseline=is_baseline, n=summary.n, mean=summary.mean, std=summary.std, values=values,
+        seeds=seeds,
         n_runs=len(runs), n_completed=len(completed), n_diverged=len(diverged),
         n_chance=sum(1 for r in completed if r.final["test_acc"] < chance + CHANCE_MARGIN),
         n_failed=len(failed), n_active=len(active),
         mean_test_loss=stats.mean_or_none([r.final.get("test_loss") for r in completed]),
         mean_train_loss=stats.mean_or_none([r.final.get("train_loss") for r in completed]),
         mean_train_acc=stats.mean_or_none([r.final.get("train_acc") for r in completed]),
-        mean_gap=stats.mean_or_none(gaps), gaps=gaps,
+        mean_gap=stats.mean_or_none(gaps), gaps=gaps, gap_seeds=gap_seeds,
         mean_seconds=stats.mean_or_none([r.summary.get("train_seconds") for r in completed]),
         mean_wall_seconds=stats.mean_or_none(walls),
         images_per_sec=stats.mean_or_none([r.summary.get("images_per_sec") for r in completed]),
@@ -382,7 +414,7 @@ def _level_result(label: str, runs: list[_RunRecord], chance: float, is_baseline
 # ---- verdicts ------------------------------------------------------------------------------------
 
 def _verdict(levels: list[LevelResult], base: LevelResult | None, chance: float, unassigned: list[_RunRecord],
-             margin: float | None = None, ranking: bool = False) -> str:
+             margin: float | None = None, ranking: bool = False, paired: bool = False) -> str:
     parts = []
     active = sum(lv.n_active for lv in levels)
     short = [lv for lv in levels if lv.n < 2]
@@ -400,7 +432,7 @@ def _verdict(levels: list[LevelResult], base: LevelResult | None, chance: float,
     elif base is None:
         parts.append("The baseline level has no runs; no comparison is possible.")
     else:
-        parts.append(_comparison_sentence(levels, base, margin))
+        parts.append(_comparison_sentence(levels, base, margin, paired))
     for lv in levels:
         if lv.n_diverged:
             parts.append(f"{lv.level} diverged (non-finite loss) in {lv.n_diverged} of {lv.n_runs} runs; "
@@ -420,8 +452,10 @@ def _verdict(levels: list[LevelResult], base: LevelResult | None, chance: float,
     return text
 
 
-def _comparison_sentence(levels: list[LevelResult], base: LevelResult, margin: float | None = None) -> str:
+def _comparison_sentence(levels: list[LevelResult], base: LevelResult, margin: float | None = None,
+                         paired: bool = False) -> str:
     others = [lv for lv in levels if not lv.is_baseline]
+    of = "the seed-by-seed difference" if paired else "the difference"
     if len(others) == 1:
         other = others[0]
         seeds = _seeds_text(other, base)
@@ -432,10 +466,10 @@ def _comparison_sentence(levels: list[LevelResult], base: LevelResult, margin: f
             small = (f" It is real but inside the ±{100 * margin:g}-point margin this question counts as no "
                      "difference." if other.equivalent else "")
             return (f"{win.level} beat {lose.level} by {100 * abs(other.diff):.1f} points over {seeds} "
-                    f"({format_pct(win.mean, 1)} vs {format_pct(lose.mean, 1)}); the 95 % interval of the difference, "
+                    f"({format_pct(win.mean, 1)} vs {format_pct(lose.mean, 1)}); the 95 % interval of {of}, "
                     f"{low:.1f} to {high:.1f} points, excludes 0." + small)
         interval = (f"({format_pct(other.mean, 1)} vs {format_pct(base.mean, 1)}, {100 * other.diff:+.1f} points); the "
-                    f"95 % interval of the difference, {100 * other.ci_low:+.1f} to {100 * other.ci_high:+.1f} points,")
+                    f"95 % interval of {of}, {100 * other.ci_low:+.1f} to {100 * other.ci_high:+.1f} points,")
         if other.equivalent:
             return (f"{other.level} and {base.level} are equivalent within ±{100 * margin:g} points over {seeds} "
                     f"{interval} lies inside that margin.")
@@ -457,7 +491,8 @@ def _comparison_sentence(levels: list[LevelResult], base: LevelResult, margin: f
     head = (f"Best: the baseline, {base.level} ({format_pct(base.mean, 1)}). Against it: " if best is base else
             f"Best: {best.level} ({format_pct(best.mean, 1)}). "
             f"Against the baseline {base.level} ({format_pct(base.mean, 1)}): ")
-    text = head + "; ".join(items) + f" (95 % bootstrap intervals over {seeds})."
+    kind = "t intervals of the seed-by-seed differences" if paired else "bootstrap intervals"
+    text = head + "; ".join(items) + f" (95 % {kind} over {seeds})."
     open_ = [lv for lv in others if lv.diff is not None and not lv.excludes_zero and not lv.equivalent]
     return text + (" " + _noise_reason(open_, base, whole=len(open_) == len(others)) if open_ else "")
 
@@ -466,8 +501,11 @@ def _noise_reason(open_: list[LevelResult], base: LevelResult, whole: bool = Tru
     """Why comparisons stayed open, from the runs themselves: the differences against the seed spread,
     and roughly how many seeds per level the same spread would need (an interval's width goes as 1/√n).
     ``whole``: these are all the preset's comparisons (else the sentence names them)."""
-    spread = sorted({round(100 * lv.std, 1) for lv in [*open_, base] if lv.std is not None})
+    paired = any(lv.paired_sd is not None for lv in open_)
+    spread = sorted({round(100 * sd, 1) for sd in ([lv.paired_sd for lv in open_] if paired else
+                                                    [lv.std for lv in [*open_, base]]) if sd is not None})
     sds = (f"{spread[0]:.1f}" if len(spread) == 1 else f"{spread[0]:.1f}–{spread[-1]:.1f}") + " points"
+    sds += " seed by seed" if paired else " per level"
     largest = max(open_, key=lambda lv: abs(lv.diff))
     half = (largest.ci_high - largest.ci_low) / 2
     if abs(largest.diff) < 1e-3:
@@ -478,7 +516,7 @@ def _noise_reason(open_: list[LevelResult], base: LevelResult, whole: bool = Tru
         need = f"{about} seeds per level would resolve a difference of {100 * abs(largest.diff):.1f} points"
     which = "" if whole else " (" + " / ".join(lv.level for lv in open_) + " against the baseline)"
     return (f"Inconclusive at this budget{which}: the difference{'s are' if len(open_) > 1 else ' is'} smaller than "
-            f"the seed noise (sd {sds} per level); at this noise {need}.")
+            f"the seed noise (sd {sds}); at this noise {need}.")
 
 
 def _ranking_sentence(levels: list[LevelResult]) -> str:
@@ -511,7 +549,8 @@ def _seeds_text(a: LevelResult, b: LevelResult) -> str:
     return f"{a.n} seeds" if a.n == b.n else f"{b.n} and {a.n} seeds"
 
 
-def _judge(claim: Claim, levels: dict[str, LevelResult], chance: float, margin: float | None = None) -> dict[str, Any]:
+def _judge(claim: Claim, levels: dict[str, LevelResult], chance: float, margin: float | None = None,
+           paired: bool = False) -> dict[str, Any]:
     """One claim against the results: outcome agrees / contradicts / equivalent (a "better" claim whose
     interval lies within ±``margin``) / inconclusive / untestable."""
     out = {**asdict(claim), "text": claim.describe()}
@@ -528,14 +567,14 @@ def _judge(claim: Claim, levels: dict[str, LevelResult], chance: float, margin: 
             return out | {"outcome": "contradicts", "detail": f"every run learned, mean {format_pct(a.mean, 1)}"}
         return out | {"outcome": "inconclusive", "detail": f"{failed} of {a.n} runs failed to train"}
     if claim.kind == "smaller_gap":
-        xa, xb = a.gaps, b.gaps
+        (xa, sa), (xb, sb) = (a.gaps, a.gap_seeds), (b.gaps, b.gap_seeds)
         what = "train − test gap"
     else:
-        xa, xb = a.values, b.values
+        (xa, sa), (xb, sb) = (a.values, a.seeds), (b.values, b.seeds)
         what = "test accuracy"
     if len(xa) < 2 or len(xb) < 2:
         return out | {"outcome": "untestable", "detail": f"{len(xa)} and {len(xb)} runs with a {what}"}
-    d = stats.bootstrap_diff(xa, xb)
+    d = difference(xa, sa, xb, sb, paired)
     detail = (f"{what} {100 * d.diff:+.1f} points, 95 % interval {100 * d.low:+.1f} to {100 * d.high:+.1f}")
     if claim.kind == "better":
         if d.excludes_zero:

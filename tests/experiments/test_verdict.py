@@ -26,9 +26,9 @@ def test_clear_win_agrees_with_the_notes(store: Store, no_missing_data):
     assert report.best == "max pooling" and report.baseline == "average pooling" and report.finished
     assert report.current and report.budget_text == "all training images, 4 epochs" == E.describe_budget(
         E.get("pooling"), "quick")
-    assert report.verdict.startswith(
+    assert report.verdict.startswith(  # pooling compares its levels seed by seed (Preset.paired)
         "max pooling beat average pooling by 10.0 points over 3 seeds (81.0 % vs 71.0 %); the 95 % interval of the "
-        "difference, ")
+        "seed-by-seed difference, ")
     assert "over 3 seeds" in report.verdict and "excludes 0" in report.verdict
     assert report.agreement == "agrees" and "agrees with the expected outcome" in report.verdict
     assert avg.mean_train_acc == pytest.approx(0.73) and avg.mean_gap == pytest.approx(0.02)
@@ -42,7 +42,7 @@ def test_a_contradiction_is_said_plainly(store: Store, no_missing_data):
                               "max pooling": [("completed", a, a) for a in (0.70, 0.71, 0.72)]})
     report = E.analyze(store, group)
     assert report.verdict.startswith("average pooling beat max pooling by 10.0")
-    low, high = map(float, re.search(r"interval of the difference, (\S+) to (\S+) points, excludes 0",
+    low, high = map(float, re.search(r"interval of the seed-by-seed difference, (\S+) to (\S+) points, excludes 0",
                                      report.verdict).groups())
     assert 8 <= low <= 10 <= high <= 12, "the interval is the winner's lead, not the level's difference"
     assert report.agreement == "contradicts"
@@ -160,10 +160,11 @@ def test_an_interval_inside_the_margin_is_equivalent(store: Store, no_missing_da
 def test_two_levels_equivalent_within_the_margin_say_so(store: Store, no_missing_data):
     group = E.launch(store, "pooling", "standard", start_worker=False)
     finish_all(store, group, {"average pooling": [("completed", a, a) for a in (0.800, 0.802, 0.804, 0.806, 0.808)],
-                              "max pooling": [("completed", a, a) for a in (0.801, 0.803, 0.805, 0.807, 0.809)]})
+                              "max pooling": [("completed", a, a) for a in (0.803, 0.801, 0.806, 0.805, 0.810)]})
     report = E.analyze(store, group)
     assert report.verdict.startswith("max pooling and average pooling are equivalent within ±1 points over 5 seeds "
-                                     "(80.5 % vs 80.4 %, +0.1 points); the 95 % interval of the difference, ")
+                                     "(80.5 % vs 80.4 %, +0.1 points); the 95 % interval of the seed-by-seed "
+                                     "difference, ")
     assert "lies inside that margin" in report.verdict and report.agreement == "equivalent"
 
 
@@ -179,17 +180,47 @@ def test_a_real_difference_inside_the_margin_is_called_negligible(store: Store, 
 
 
 def test_an_open_comparison_gives_its_measured_reason(store: Store, no_missing_data):
+    preset = E.get("course-cnn-vs-vgg16-fmnist")
+    course, vgg = preset.labels
+    group = E.launch(store, preset.name, "standard", start_worker=False)
+    finish_all(store, group, {course: [("completed", a, a) for a in (0.70, 0.74, 0.72, 0.76, 0.73)],
+                              vgg: [("completed", a, a) for a in (0.71, 0.77, 0.73, 0.78, 0.74)]})
+    report = E.analyze(store, group)
+    other = report.level(vgg)
+    assert not other.excludes_zero and not other.equivalent and report.agreement == "inconclusive"
+    half = (other.ci_high - other.ci_low) / 2
+    seeds = -(-5 * (half / other.diff) ** 2 // 1)
+    assert (f"Inconclusive at this budget: the difference is smaller than the seed noise (sd 2.2–2.9 points per "
+            f"level); at this noise about {seeds:.0f} seeds per level would resolve a difference of 1.6 points."
+            ) in report.verdict
+    assert "seed-by-seed" not in report.verdict, "its levels are different nets: not paired"
+
+
+def test_a_paired_comparison_measures_the_noise_seed_by_seed(store: Store, no_missing_data):
     group = E.launch(store, "pooling", "standard", start_worker=False)
+    # the same data as above: as two samples it is open; seed by seed max pooling leads every time
     finish_all(store, group, {"average pooling": [("completed", a, a) for a in (0.70, 0.74, 0.72, 0.76, 0.73)],
                               "max pooling": [("completed", a, a) for a in (0.71, 0.77, 0.73, 0.78, 0.74)]})
     report = E.analyze(store, group)
     mx = report.level("max pooling")
-    assert not mx.excludes_zero and not mx.equivalent and report.agreement == "inconclusive"
-    half = (mx.ci_high - mx.ci_low) / 2
-    seeds = -(-5 * (half / mx.diff) ** 2 // 1)
-    assert (f"Inconclusive at this budget: the difference is smaller than the seed noise (sd 2.2–2.9 points per "
-            f"level); at this noise about {seeds:.0f} seeds per level would resolve a difference of 1.6 points."
-            ) in report.verdict
+    assert report.paired and mx.excludes_zero and mx.ci_low > 0 and report.agreement == "agrees"
+    assert mx.paired_sd == pytest.approx(0.00894, abs=1e-4)
+    finish = E.launch(store, "pooling", "standard", start_worker=False)
+    finish_all(store, finish, {"average pooling": [("completed", a, a) for a in (0.70, 0.74, 0.72, 0.76, 0.73)],
+                               "max pooling": [("completed", a, a) for a in (0.73, 0.73, 0.71, 0.78, 0.74)]})
+    report = E.analyze(store, finish)
+    assert report.agreement == "inconclusive" and "(sd 1.8 points seed by seed); at this noise about" in report.verdict
+
+
+def test_pairs_are_the_seeds_both_levels_have(store: Store, no_missing_data):
+    group = E.launch(store, "pooling", "standard", seeds=3, start_worker=False)
+    finish_all(store, group, {"average pooling": [("completed", 0.70, 0.7), ("completed", 0.74, 0.7),
+                                                  ("failed", "killed")],
+                              "max pooling": [("completed", 0.72, 0.7), ("completed", 0.75, 0.7),
+                                              ("completed", 0.60, 0.6)]})
+    mx = E.analyze(store, group).level("max pooling")
+    assert mx.diff == pytest.approx(0.015)  # seeds 0 and 1: +0.02 and +0.01; seed 2 has no partner
+    assert (mx.ci_low, mx.ci_high) == (pytest.approx(0.015 - 12.706 * 0.005), pytest.approx(0.015 + 12.706 * 0.005))
 
 
 def zoo_report(store: Store, tmp_path: Path, accuracy: dict[str, float]) -> E.ExperimentReport:
