@@ -41,6 +41,7 @@ def run(short: bool, log: Callable[[str], None], dataset: data.Data | None = Non
     before = torch.get_num_threads()
     table: dict[str, dict[str, float]] = {}
     try:
+        _epoch_seconds(config, dataset, "all cores", cores)  # warm-up: the process's first training is slower
         for load in LOADS:
             hog = subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) if load != "idle" else None
             try:

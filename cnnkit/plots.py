@@ -36,8 +36,8 @@ def rgba(hex_color: str, alpha: float) -> str:
 
 
 VALIDATE_UP_TO = 40  # traces; beyond, plotly's per-property validation costs more than the plot itself
-# A legend of hundreds of runs fills the chart and costs the browser more to draw than the lines do
-# (0.8 of 2 s for 4 charts × 200 runs in Chromium); past this many entries, hovering names a line.
+# Hundreds of runs as hundreds of traces, each with a legend entry, took Chromium 2 s for the 4 curves of
+# the compare page; past this many lines, they are merged (see curves) and hovering names a line.
 LEGEND_UP_TO = 24
 
 
@@ -71,32 +71,63 @@ def curves(series: list[Series], title: str = "", x_title: str = "epoch", y_titl
     """Lines (faint members, bold group means with ± std bands) and optional reference markers.
 
     ``reference``: dicts with label, x, value; drawn as stars (the d2l figures after 10 epochs).
+    Past LEGEND_UP_TO lines without a band, those are drawn as one trace per style (gaps between runs,
+    the run named on hover), without legend entries: a browser draws hundreds of runs as a few paths
+    far faster than as hundreds of traces, and a legend of hundreds of names helps nobody.
     """
+    many = sum(1 for s in series if s.low is None) > LEGEND_UP_TO
     traces: list[dict[str, Any]] = []
+    plain: dict[tuple[str, float, float], list[Series]] = {}
     for s in series:
-        x = np.asarray(s.x, dtype=float)
-        group = s.legend_group or s.label
         if s.low is not None and s.high is not None:
-            lo, hi = np.asarray(s.low, dtype=float), np.asarray(s.high, dtype=float)
-            traces.append({"type": "scatter", "x": np.concatenate([x, x[::-1]]),
-                           "y": np.concatenate([hi, lo[::-1]]), "fill": "toself", "mode": "lines",
-                           "line": {"width": 0}, "fillcolor": rgba(s.color, 0.18), "hoverinfo": "skip",
-                           "legendgroup": group, "showlegend": False, "name": f"{s.label} ± std"})
-        traces.append({"type": "scatter", "x": x, "y": np.asarray(s.y, dtype=float), "mode": "lines",
-                       "name": s.label, "legendgroup": group, "showlegend": s.show_legend,
-                       "opacity": s.opacity, "line": {"color": s.color, "width": s.width},
-                       "hovertemplate": f"{_escape(s.label)}<br>{x_title} %{{x:.4g}}<br>{y_title} %{{y:.4g}}"
-                                        + (f"<br>{_escape(s.hover)}" if s.hover else "") + "<extra></extra>"})
+            traces.append(_band(s))
+        if many and s.low is None:
+            plain.setdefault((s.color, s.width, s.opacity), []).append(s)
+        else:
+            traces.append(_line(s, x_title, y_title))
+    traces += [_merged_lines(members, x_title, y_title) for members in plain.values()]
     for ref in reference or []:
         traces.append({"type": "scatter", "x": [ref["x"]], "y": [ref["value"]], "mode": "markers",
                        "name": ref["label"], "legendgroup": "reference", "showlegend": True,
                        "marker": {"symbol": "star", "size": 13, "color": "black",
                                   "line": {"width": 1, "color": "white"}},
                        "hovertemplate": f"{_escape(ref['label'])}: %{{y:.3f}}<extra>reference</extra>"})
-    entries = sum(1 for t in traces if t.get("showlegend") and t["legendgroup"] != "reference")
+    entries = sum(1 for t in traces if t.get("showlegend") and t.get("legendgroup") != "reference")
     return _figure(traces, {"title": {"text": title, "font": {"size": 14}}, "height": height,
                             "showlegend": entries <= LEGEND_UP_TO, "xaxis": {"title": {"text": x_title}},
                             "yaxis": {"title": {"text": y_title}, "type": "log" if log_y else "linear"}})
+
+
+def _band(s: Series) -> dict[str, Any]:
+    x = np.asarray(s.x, dtype=float)
+    lo, hi = np.asarray(s.low, dtype=float), np.asarray(s.high, dtype=float)
+    return {"type": "scatter", "x": np.concatenate([x, x[::-1]]), "y": np.concatenate([hi, lo[::-1]]),
+            "fill": "toself", "mode": "lines", "line": {"width": 0}, "fillcolor": rgba(s.color, 0.18),
+            "hoverinfo": "skip", "legendgroup": s.legend_group or s.label, "showlegend": False,
+            "name": f"{s.label} ± std"}
+
+
+def _line(s: Series, x_title: str, y_title: str) -> dict[str, Any]:
+    return {"type": "scatter", "x": np.asarray(s.x, dtype=float), "y": np.asarray(s.y, dtype=float),
+            "mode": "lines", "name": s.label, "legendgroup": s.legend_group or s.label,
+            "showlegend": s.show_legend, "opacity": s.opacity, "line": {"color": s.color, "width": s.width},
+            "hovertemplate": f"{_escape(s.label)}<br>{x_title} %{{x:.4g}}<br>{y_title} %{{y:.4g}}"
+                             + (f"<br>{_escape(s.hover)}" if s.hover else "") + "<extra></extra>"}
+
+
+def _merged_lines(members: list[Series], x_title: str, y_title: str) -> dict[str, Any]:
+    """Several lines of one style as one trace: NaN gaps between them, each point's run in its hover text."""
+    xs, ys, names = [], [], []
+    for s in members:
+        label = _escape(s.label) + (f"<br>{_escape(s.hover)}" if s.hover else "")
+        xs += [np.asarray(s.x, dtype=float), [np.nan]]
+        ys += [np.asarray(s.y, dtype=float), [np.nan]]
+        names += [label] * (len(s.x) + 1)
+    first = members[0]
+    return {"type": "scatter", "x": np.concatenate(xs), "y": np.concatenate(ys), "text": names, "mode": "lines",
+            "name": f"{len(members)} runs", "showlegend": False, "opacity": first.opacity, "connectgaps": False,
+            "line": {"color": first.color, "width": first.width},
+            "hovertemplate": f"%{{text}}<br>{x_title} %{{x:.4g}}<br>{y_title} %{{y:.4g}}<extra></extra>"}
 
 
 # ---- anatomy --------------------------------------------------------------------------------------

@@ -23,10 +23,11 @@ def test_curves_draw_bands_behind_means_and_reference_stars() -> None:
     assert len(band.x) == 2 * len(x) and band.y[0] == pytest.approx(0.11)
 
 
-def test_curves_with_hundreds_of_series_skip_validation_but_keep_structure() -> None:
-    series = [plots.Series(f"run {i}", [0, 1], [i, i + 1]) for i in range(plots.VALIDATE_UP_TO + 5)]
+def test_curves_with_many_series_skip_validation_but_keep_structure() -> None:
+    series = [plots.Series(f"group {i}", [0, 1], [i, i + 1], low=[0, 0], high=[1, 1])
+              for i in range(plots.VALIDATE_UP_TO)]
     fig = plots.curves(series)
-    assert len(fig.data) == len(series)
+    assert len(fig.data) == 2 * len(series)
     go.Figure(fig.to_dict())  # what was skipped validates
 
 
@@ -35,7 +36,23 @@ def test_the_legend_shows_a_few_runs_and_hides_for_hundreds() -> None:
     stars = [{"label": "d2l", "x": 1, "value": 0.9}]
     assert plots.curves(few, reference=stars).layout.showlegend is True
     many = few + [plots.Series("one more", [0, 1], [0, 1])]
-    assert plots.curves(many).layout.showlegend is False
+    assert plots.curves(many).layout.showlegend is True, "only the stars are left in the legend"
+    groups = [plots.Series(f"group {i}", [0, 1], [i, i], low=[0, 0], high=[1, 1]) for i in range(30)]
+    assert plots.curves(groups).layout.showlegend is False
+
+
+def test_hundreds_of_runs_become_one_trace_per_style_with_each_run_named_on_hover() -> None:
+    runs = [plots.Series(f"run {i}", [1, 2, 3], [i, i + 1, i + 2], color=plots.color(i), show_legend=i % 2 == 0)
+            for i in range(200)]
+    mean = plots.Series("mean", [1, 2, 3], [1, 2, 3], low=[0, 1, 2], high=[2, 3, 4])
+    fig = plots.curves([*runs, mean])
+    lines = [t for t in fig.data if t.name and t.name.endswith(" runs")]
+    assert len(lines) == len(plots.PALETTE) and sum(int(t.name.split()[0]) for t in lines) == 200
+    first = next(t for t in lines if t.line.color == plots.color(0))
+    assert list(first.x[:4])[:3] == [1, 2, 3] and np.isnan(first.x[3]), "a gap between two runs"
+    assert first.text[0] == "run 0" and first.text[4] == f"run {len(plots.PALETTE)}"
+    assert len(fig.data) == len(plots.PALETTE) + 2, "the band and the mean stay traces of their own"
+    go.Figure(fig.to_dict())
 
 
 def test_layer_bars_colour_conv_and_fc_and_show_that_fc_dominates_lenet() -> None:

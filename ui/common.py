@@ -112,9 +112,12 @@ def warm_imports() -> threading.Thread:
     it after it has drawn itself."""
     def work() -> None:
         import cnnkit.activations  # noqa: F401 - torch and the models come with it
-        import cnnkit.anatomy  # noqa: F401
         import cnnkit.compare  # noqa: F401 - pandas and plotly
         import cnnkit.experiments  # noqa: F401
+        import cnnkit.memory  # noqa: F401 - torch's memory tracker: a second of its own
+        from cnnkit import anatomy
+
+        anatomy.describe("lenet", 1, 28, 10)  # the first one pays for torch's first dispatches and the flop counter
 
     thread = threading.Thread(target=work, daemon=True, name="cnnkit-warm-imports")
     thread.start()
