@@ -109,7 +109,8 @@ def _band(s: Series) -> dict[str, Any]:
 
 def _line(s: Series, x_title: str, y_title: str) -> dict[str, Any]:
     return {"type": "scatter", "x": np.asarray(s.x, dtype=float), "y": np.asarray(s.y, dtype=float),
-            "mode": "lines", "name": s.label, "legendgroup": s.legend_group or s.label,
+            "mode": "lines" if len(s.x) > 1 else "markers",  # a 1-epoch run's test curve is one point
+            "marker": {"color": s.color, "size": 7}, "name": s.label, "legendgroup": s.legend_group or s.label,
             "showlegend": s.show_legend, "opacity": s.opacity, "line": {"color": s.color, "width": s.width},
             "hovertemplate": f"{_escape(s.label)}<br>{x_title} %{{x:.4g}}<br>{y_title} %{{y:.4g}}"
                              + (f"<br>{_escape(s.hover)}" if s.hover else "") + "<extra></extra>"}
@@ -124,7 +125,9 @@ def _merged_lines(members: list[Series], x_title: str, y_title: str) -> dict[str
         ys += [np.asarray(s.y, dtype=float), [np.nan]]
         names += [label] * (len(s.x) + 1)
     first = members[0]
-    return {"type": "scatter", "x": np.concatenate(xs), "y": np.concatenate(ys), "text": names, "mode": "lines",
+    mode = "lines" if any(len(s.x) > 1 for s in members) else "markers"
+    return {"type": "scatter", "x": np.concatenate(xs), "y": np.concatenate(ys), "text": names, "mode": mode,
+            "marker": {"color": first.color, "size": 5},
             "name": f"{len(members)} runs", "showlegend": False, "opacity": first.opacity, "connectgaps": False,
             "line": {"color": first.color, "width": first.width},
             "hovertemplate": f"%{{text}}<br>{x_title} %{{x:.4g}}<br>{y_title} %{{y:.4g}}<extra></extra>"}

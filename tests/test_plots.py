@@ -124,3 +124,8 @@ def test_share_bars_put_macs_and_time_side_by_side() -> None:
     assert [t.name for t in fig.data] == ["share of MACs", "share of time"]
     assert list(fig.data[0].x) == ["0 Conv2d", "loss ops outside layers"], "layers below 0.5 % of both are left out"
     assert list(fig.data[1].y) == [30.0, 20.0] and fig.layout.barmode == "group"
+
+
+def test_a_curve_of_one_point_is_drawn_as_a_marker() -> None:
+    fig = plots.curves([plots.Series("1 epoch", [1], [0.8]), plots.Series("2 epochs", [1, 2], [0.7, 0.8])])
+    assert [t.mode for t in fig.data] == ["markers", "lines"]

@@ -33,6 +33,7 @@ def open_store() -> Store:
 
 def page(title: str, icon: str = ":material/science:") -> Store:
     """Start a page: its config, the store (or a one-line error and stop), the sidebar."""
+    _through_the_navigation()
     st.set_page_config(page_title=f"{title} · cnnkit", page_icon=icon, layout="wide")
     try:
         store = open_store()
@@ -45,6 +46,21 @@ def page(title: str, icon: str = ":material/science:") -> Store:
         except CnnkitError as exc:
             st.error(str(exc))
     return store
+
+
+def _through_the_navigation() -> None:
+    """Run this page through dashboard.py's st.navigation, also on a fresh server's first request.
+
+    Until some session has run st.navigation, Streamlit treats an app with a pages/ folder as an old
+    directory app: a link to /Compare opened first after a restart runs the page file alone, and the
+    sidebar lists "dashboard" and the file names. Leaving that mode and rerunning runs dashboard.py,
+    which picks the page from the URL as usual.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def _sidebar(store: Store) -> None:

@@ -124,3 +124,15 @@ def test_the_first_comparison_learns_on_both_levels(tmp_path: Path) -> None:
         page.locator(".js-plotly-plot").first.wait_for()
         assert page.locator(EXCEPTION).count() == 0
         page.screenshot(path=str(ARTIFACTS / "first-comparison.png"), full_page=True)
+
+
+def test_a_link_opened_first_after_a_restart_gets_the_lab_navigation(tmp_path: Path) -> None:
+    """A fresh server's first request is a deep link (a shared Compare view, a tab reloaded after a
+    restart): the page still runs through dashboard.py's navigation, Home and icons included."""
+    with serve(tmp_path / "store") as server, shots.browser() as page:
+        shots.goto(page, server.url, "compare", "smooth=0.3")
+        nav = page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()
+        assert [line.split()[-1] for line in nav] == ["Home", "Models", "Train", "Runs", "Compare", "Activations",
+                                                      "Experiments"], nav
+        assert page.get_by_role("heading", name="Compare").count() == 1
+        assert "smooth=0.3" in page.url and page.locator(EXCEPTION).count() == 0
