@@ -206,6 +206,19 @@ def job_start_seconds(repeats: int = 3, timeout: float = 120.0) -> list[float]:
             proc.wait(timeout=30)
 
 
+def system_metrics_share(dataset: data.Data, short: bool) -> dict[str, float]:
+    """What a job's system-metric sampling costs: its seconds over a LeNet run's training seconds."""
+    from cnnkit.jobs.system_reporter import SystemMetrics
+
+    config = RunConfig(model="lenet", model_options={"activation": "relu", "pool": "max"}, lr=0.1, device="cpu",
+                       epochs=2, subset=0.1 if short else 0.5, test_subset=0.02)
+    reporter = SystemMetrics(Reporter(), "cpu")
+    result = fit(config, reporter, dataset=dataset)
+    train = sum(e["epoch_seconds"] for e in result.epochs)
+    return {"sampling_seconds": reporter.seconds, "train_seconds": train, "share": reporter.seconds / train,
+            "reports_per_epoch": config.reports_per_epoch}
+
+
 def compare_render_seconds(runs: int = 200, epochs: int = 50, repeats: int = 3) -> list[float]:
     """Time of the Compare page's data + figure building with ``runs`` × ``epochs`` in the store."""
     from cnnkit import compare
@@ -304,6 +317,8 @@ def run(models: list[str] | None = None, device: str = "auto", short: bool = Fal
         renders = compare_render_seconds(runs=40 if short else 200, epochs=10 if short else 50)
         report["compare_render_seconds"] = statistics.median(renders)
         report["compare_runs"] = 40 if short else 200
+        log("system metrics: what sampling costs a training job")
+        report["system_metrics"] = system_metrics_share(dataset, short)
     if "dashboard" in sections:
         report["dashboard"] = bench_dashboard.run(short, log, fill_store)
     return report
@@ -348,6 +363,10 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"job start (queue → first step, warm supervisor): {report['job_start_seconds']:.2f} s median")
         lines.append(f"compare page with {report['compare_runs']} runs: {report['compare_render_seconds']:.2f} s "
                      "median")
+        sm = report["system_metrics"]
+        lines.append(f"system metrics: {1000 * sm['sampling_seconds']:.1f} ms of sampling in "
+                     f"{sm['train_seconds']:.1f} s of training ({100 * sm['share']:.2f} %, "
+                     f"{sm['reports_per_epoch']} samples per epoch)")
     if "dashboard" in report:
         lines += bench_dashboard.format_section(report["dashboard"])
     return "\n".join(lines)

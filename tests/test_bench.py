@@ -29,6 +29,7 @@ def test_format_report_prints_every_figure():
                         "epoch_textbook_s": 1200.0, "epoch_ours_s": 300.0, "textbook_workers": 0}],
         "time_to_accuracy": {"fashion-mnist": {"target": 0.89, "reached": False, "best_test_acc": 0.8}},
         "job_start_seconds": 0.3, "compare_render_seconds": 0.4, "compare_runs": 40,
+        "system_metrics": {"sampling_seconds": 0.0019, "train_seconds": 19.0, "share": 0.0001, "reports_per_epoch": 5},
         "threads": {"cores": 2, "epoch_seconds": {"idle": {"all cores": 1.2, "one thread": 1.9, "governor": 1.25},
                                                   "one busy process": {"all cores": 3.1, "one thread": 1.95,
                                                                        "governor": 2.0}}},
@@ -41,6 +42,7 @@ def test_format_report_prints_every_figure():
     text = bench.format_report(report)
     assert "4.0×" in text and "not reached" in text and "0.30 s" in text and "0.40 s" in text
     assert "one busy process" in text and "3.1" in text and "governor" in text
+    assert "1.9 ms of sampling in 19.0 s of training (0.01 %" in text
     assert "0.4" in text and "4.7 % of a core with Runs open" in text and "(1.05×)" in text
 
 
@@ -62,6 +64,7 @@ def test_bench_short_runs_in_ci(python, cli_env):
         assert row["repeats"] == 3 and row["textbook_s"] > 0 and row["ours_s"] > 0
         assert row["speedup"] == pytest.approx(row["textbook_s"] / row["ours_s"])
     assert 0 < report["job_start_seconds"] < 60 and 0 < report["compare_render_seconds"] < 60
+    assert 0 < report["system_metrics"]["sampling_seconds"] < report["system_metrics"]["train_seconds"]
     assert "speedup" in proc.stdout and "job start" in proc.stdout
     threads = report["threads"]["epoch_seconds"]
     assert set(threads) == {"idle", "one busy process"} and all(s > 0 for row in threads.values() for s in row.values())
