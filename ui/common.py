@@ -54,11 +54,12 @@ def _through_the_navigation() -> None:
     Until some session has run st.navigation, Streamlit treats an app with a pages/ folder as an old
     directory app: a link to /Compare opened first after a restart runs the page file alone, and the
     sidebar lists "dashboard" and the file names. Leaving that mode and rerunning runs dashboard.py,
-    which picks the page from the URL as usual.
+    which picks the page from the URL as usual. Only a session's first run is redone, so that no click
+    is lost to the rerun (AppTest starts every run in that mode).
     """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
+    if PagesManager.uses_pages_directory and not st.session_state:
         PagesManager.uses_pages_directory = False
         st.rerun()
 
