@@ -210,8 +210,7 @@ def system_metrics_share(dataset: data.Data, short: bool) -> dict[str, float]:
     """What a job's system-metric sampling costs: its seconds over a LeNet run's training seconds."""
     from cnnkit.jobs.system_reporter import SystemMetrics
 
-    config = RunConfig(model="lenet", model_options={"activation": "relu", "pool": "max"}, lr=0.1, device="cpu",
-                       epochs=2, subset=0.1 if short else 0.5, test_subset=0.02)
+    config = bench_threads.lenet_run(short, epochs=2)
     reporter = SystemMetrics(Reporter(), "cpu")
     result = fit(config, reporter, dataset=dataset)
     train = sum(e["epoch_seconds"] for e in result.epochs)

@@ -22,6 +22,13 @@ LOADS = ("idle", "one busy process")
 BUSY_LOOP = "while True: pass"
 
 
+def lenet_run(short: bool, **changes: object) -> RunConfig:
+    """The benchmark's CPU job: ReLU LeNet on half of Fashion-MNIST (a tenth in short mode)."""
+    base = RunConfig(model="lenet", model_options={"activation": "relu", "pool": "max"}, lr=0.1, device="cpu",
+                     epochs=3, subset=0.1 if short else 0.5, test_subset=0.02)
+    return base.replace(**changes)
+
+
 def _epoch_seconds(config: RunConfig, dataset: data.Data, mode: str, cores: int) -> float:
     governor = None
     if mode == "governor":
@@ -36,8 +43,7 @@ def run(short: bool, log: Callable[[str], None], dataset: data.Data | None = Non
     """Median epoch seconds per (load, mode), the modes alternating within each load."""
     dataset = dataset or data.load("fashion-mnist")
     cores = os.cpu_count() or 1
-    config = RunConfig(model="lenet", model_options={"activation": "relu", "pool": "max"}, lr=0.1, device="cpu",
-                       epochs=3, subset=0.1 if short else 0.5, test_subset=0.02, reports_per_epoch=1)
+    config = lenet_run(short, reports_per_epoch=1)
     before = torch.get_num_threads()
     table: dict[str, dict[str, float]] = {}
     try:

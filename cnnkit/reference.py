@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from cnnkit.config import RunConfig
+from cnnkit.store import Store
+
 SOURCE = "d2l-zh 2.0 train_ch6 (Fashion-MNIST, 10 epochs, SGD, Xavier init)"
 
 
@@ -178,3 +181,11 @@ def first_comparison() -> list[tuple[str, dict[str, Any]]]:
                 ("lenet relu/max lr=0.1", {"activation": "relu", "pool": "max"}, 0.1))
     return [(f"{name} seed={seed}", {**base, "model_options": options, "lr": lr, "seed": seed})
             for name, options, lr in variants for seed in range(FIRST_COMPARISON_SEEDS)]
+
+
+def queue_first_comparison(store: Store) -> tuple[str, list[str]]:
+    """Queue the demo in ``store`` as one group; returns the group id and the run ids."""
+    runs = first_comparison()
+    return store.queue_group(FIRST_COMPARISON_NAME, [RunConfig.from_dict(cfg) for _, cfg in runs],
+                             {"model_options": "sigmoid/avg vs relu/max"}, FIRST_COMPARISON_SEEDS,
+                             names=[name for name, _ in runs], tags=["first-comparison"])

@@ -5,7 +5,6 @@ import streamlit as st
 
 import ui
 from cnnkit import reference
-from cnnkit.config import RunConfig
 from cnnkit.jobs.process import supervisor_running
 from cnnkit.store import Status, Store
 from cnnkit.views.runs import live_table
@@ -34,11 +33,7 @@ def first_comparison(store: Store) -> None:
              "half a minute; the sigmoid net sits at chance for its first epoch before it climbs, the ReLU net "
              "is past 80 % by then. Then open **Compare**.")
     if st.button("Run the first comparison", type="primary", key="home.first"):
-        runs = reference.first_comparison()
-        configs = [RunConfig.from_dict(cfg) for _, cfg in runs]
-        group, ids = store.queue_group(reference.FIRST_COMPARISON_NAME, configs,
-                                       {"model_options": "sigmoid/avg vs relu/max"}, reference.FIRST_COMPARISON_SEEDS,
-                                       names=[name for name, _ in runs], tags=["first-comparison"])
+        group, ids = reference.queue_first_comparison(store)
         st.success(f"{ui.start_supervisor(store)} {len(ids)} runs in group {group}.")
         st.page_link("pages/4_Compare.py", label="Compare them", icon=":material/monitoring:",
                      query_params={"group": group})

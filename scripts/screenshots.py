@@ -54,13 +54,10 @@ def take(name: str, page: Page, url: str, home: Path, group: str | None, search:
 def train_first_comparison(home: Path) -> str:
     """Queue the home page's first comparison and train it with a foreground supervisor; returns the group."""
     from cnnkit import reference
-    from cnnkit.config import RunConfig
-    from cnnkit.store import Status, Store
+    from cnnkit.store import Status
 
     store = Store(home)
-    runs = reference.first_comparison()
-    group = store.create_group("sweep", reference.FIRST_COMPARISON_NAME, {})
-    store.create_runs([RunConfig.from_dict(c) for _, c in runs], group, names=[n for n, _ in runs])
+    group, _ = reference.queue_first_comparison(store)
     subprocess.run([sys.executable, "-m", "cnnkit", "worker", "--store", str(home), "--idle-exit", "1"],
                    cwd=ROOT, env=env_for(home), check=True, timeout=900, stdout=subprocess.DEVNULL)
     statuses = {r.status for r in store.list_runs()}

@@ -55,3 +55,14 @@ def test_first_comparison_is_two_variants_times_two_seeds_of_valid_configs() -> 
     # d2l's recipe, with enough steps (≥ 500) to leave the sigmoid plateau at chance level
     assert (sigmoid.lr, sigmoid.batch_size, sigmoid.init) == (0.9, 256, "xavier")
     assert sigmoid.epochs * 60_000 * sigmoid.subset / sigmoid.batch_size >= 500
+
+
+def test_queue_first_comparison_makes_one_group_of_its_runs(tmp_path) -> None:
+    from cnnkit.store import Store
+
+    store = Store(tmp_path / "store")
+    group, ids = reference.queue_first_comparison(store)
+    runs = store.list_runs(group=group)
+    assert sorted(r.id for r in runs) == sorted(ids) and len(ids) == 4
+    assert sorted(r.name for r in runs) == sorted(name for name, _ in reference.first_comparison())
+    assert all("first-comparison" in r.tags and r.status == "queued" for r in runs)
