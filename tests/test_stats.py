@@ -31,59 +31,54 @@ def test_mean_or_none_skips_missing_values():
     assert stats.mean_or_none([]) is None
 
 
-def test_bootstrap_of_constant_samples_is_exact():
-    d = stats.bootstrap_diff([1.0, 1.0, 1.0], [0.0, 0.0, 0.0])
+def test_welch_of_constant_samples_is_exact():
+    d = stats.welch_diff([1.0, 1.0, 1.0], [0.0, 0.0, 0.0])
     assert (d.diff, d.low, d.high) == (1.0, 1.0, 1.0)
     assert d.excludes_zero and d.half_width == 0.0
 
 
-def test_bootstrap_of_identical_samples_includes_zero():
+def test_welch_of_identical_samples_includes_zero():
     xs = [0.70, 0.74, 0.78]
-    d = stats.bootstrap_diff(xs, xs)
+    d = stats.welch_diff(xs, xs)
     assert d.diff == 0.0 and d.low < 0 < d.high and not d.excludes_zero
 
 
-def test_bootstrap_two_point_sample_matches_the_exact_distribution():
-    # a = [0, 1] resamples to means 0, 0.5, 1 with probabilities 1/4, 1/2, 1/4; b = [0, 0] is constant.
-    # The 2.5th and 97.5th percentiles of that distribution are 0 and 1: the interval touches 0.
-    d = stats.bootstrap_diff([0.0, 1.0], [0.0, 0.0])
-    assert d.diff == 0.5 and d.low == 0.0 and d.high == 1.0
-    assert not d.excludes_zero
-
-
-def test_bootstrap_clear_difference_excludes_zero():
+def test_welch_equal_spreads_is_the_pooled_t_interval_by_hand():
+    # sd 0.01 on both sides, 3 values each: se = √(2 · 0.01² / 3), Welch's df = 4, t(4) = 2.776.
     a, b = [0.80, 0.81, 0.82], [0.70, 0.71, 0.72]
-    d = stats.bootstrap_diff(a, b)
+    d = stats.welch_diff(a, b)
+    half = 2.776 * math.sqrt(2 * 0.01 ** 2 / 3)
     assert d.diff == pytest.approx(0.10)
-    assert 0.08 <= d.low <= d.diff <= d.high <= 0.12
+    assert (d.low, d.high) == (pytest.approx(0.10 - half), pytest.approx(0.10 + half))
     assert d.excludes_zero
 
 
-def test_bootstrap_overlapping_samples_include_zero():
-    d = stats.bootstrap_diff([0.70, 0.80, 0.75], [0.72, 0.78, 0.76])
+def test_welch_rounds_its_degrees_of_freedom_down():
+    # Nearly all the variance is a's (2 values): Welch–Satterthwaite gives df ≈ 1.01, read as 1 (t = 12.706).
+    a, b = [0.9, 0.7], [0.50, 0.52, 0.48, 0.50]
+    d = stats.welch_diff(a, b)
+    se = math.sqrt(stats.summarize(a).std ** 2 / 2 + stats.summarize(b).std ** 2 / 4)
+    assert d.half_width == pytest.approx(12.706 * se)
+    assert not d.excludes_zero
+
+
+def test_welch_overlapping_samples_include_zero():
+    d = stats.welch_diff([0.70, 0.80, 0.75], [0.72, 0.78, 0.76])
     assert not d.excludes_zero and d.low < 0 < d.high
 
 
-def test_bootstrap_is_deterministic_and_seeded():
-    a, b = [0.61, 0.66, 0.70, 0.64], [0.60, 0.63, 0.59]
-    assert stats.bootstrap_diff(a, b) == stats.bootstrap_diff(a, b)
-    other = stats.bootstrap_diff(a, b, seed=1)
-    assert other.diff == stats.bootstrap_diff(a, b).diff
-    assert abs(other.low - stats.bootstrap_diff(a, b).low) < 0.02  # another seed, about the same interval
-
-
-def test_bootstrap_needs_two_values_a_side_for_an_interval():
-    d = stats.bootstrap_diff([0.9], [0.5, 0.6])
+def test_welch_needs_two_values_a_side_for_an_interval():
+    d = stats.welch_diff([0.9], [0.5, 0.6])
     assert d.diff == pytest.approx(0.35) and d.low is None and d.high is None
     assert not d.excludes_zero and d.half_width is None
     with pytest.raises(ValueError):
-        stats.bootstrap_diff([], [0.5])
+        stats.welch_diff([], [0.5])
 
 
-def test_wider_confidence_gives_a_wider_interval():
-    a, b = [0.61, 0.66, 0.70, 0.64], [0.60, 0.63, 0.59]
-    d95, d50 = stats.bootstrap_diff(a, b), stats.bootstrap_diff(a, b, confidence=0.5)
-    assert d95.low <= d50.low <= d50.high <= d95.high
+def test_t_975_is_the_table_then_the_normal():
+    assert (stats.t_975(1), stats.t_975(4), stats.t_975(30), stats.t_975(31)) == (12.706, 2.776, 2.042, 1.96)
+    with pytest.raises(ValueError):
+        stats.t_975(0)
 
 
 def test_paired_diff_is_the_t_interval_of_the_differences():
@@ -92,7 +87,7 @@ def test_paired_diff_is_the_t_interval_of_the_differences():
     mean, half = 0.067 / 3, 4.303 * stats.summarize([0.020, 0.025, 0.022]).std / math.sqrt(3)
     assert d.diff == pytest.approx(mean) and (d.low, d.high) == (pytest.approx(mean - half), pytest.approx(mean + half))
     assert d.excludes_zero, "levels spread wide, but consistent pair by pair"
-    assert not stats.bootstrap_diff(a, b).excludes_zero
+    assert not stats.welch_diff(a, b).excludes_zero
     assert stats.paired_diff([0.5], [0.4]) == stats.Difference(pytest.approx(0.1), None, None)
     with pytest.raises(ValueError):
         stats.paired_diff([0.5, 0.6], [0.4])
@@ -104,3 +99,13 @@ def test_paired_diff_keeps_its_false_alarm_rate_at_five_pairs():
     rng = np.random.default_rng(5)
     alarms = sum(stats.paired_diff(rng.normal(0, 1, 5), rng.normal(0, 1, 5)).excludes_zero for _ in range(4000))
     assert alarms / 4000 == pytest.approx(0.05, abs=0.012)
+
+
+def test_welch_false_alarm_rate_stays_at_or_below_five_percent():
+    import numpy as np
+
+    rng = np.random.default_rng(6)
+    for seeds in (3, 5):
+        alarms = sum(stats.welch_diff(rng.normal(0, 1, seeds), rng.normal(0, 3, seeds)).excludes_zero
+                     for _ in range(4000))
+        assert alarms / 4000 <= 0.06, f"{seeds} seeds a side, unequal spreads"

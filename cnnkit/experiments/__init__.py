@@ -33,8 +33,8 @@ decisive answer on that CPU, 5 seeds; the zoo 2), ``full`` (the notes' / d2l's s
 a hidden ``smoke`` used by the tests.
 
 The verdict rests on the final test accuracy of every run. Per level: mean ± sample std over seeds.
-Each level against the baseline: the difference of means with a 95 % percentile bootstrap interval
-(seeded, so deterministic; see cnnkit.stats). A diverged run is a result, not a gap: it counts at
+Each level against the baseline: the difference of means with a 95 % Welch t interval (see
+cnnkit.stats). A diverged run is a result, not a gap: it counts at
 chance accuracy in comparisons and the verdict says so. Failed, cancelled, lost, out-of-memory and
 unfinished runs are listed and not counted; below 2 counted runs in any level the verdict is "not
 enough seeds". A preset may state a margin: a level whose interval lies within ±margin of the

@@ -46,13 +46,13 @@ BUDGETS_TEXT = [
     "figures, not as a winner.",
     "- **full**: the notes' or d2l's setting (10 epochs, native inputs); hours per preset on a CPU, for a GPU.",
     "",
-    "The interval is narrower than its name at these sample sizes: when two levels do not differ at all, it "
-    f"still excludes 0 in about {format_pct(FALSE_ALARM_RATE[5])} of comparisons with 5 seeds per level and "
-    f"{format_pct(FALSE_ALARM_RATE[3])} with 3; with 5 seeds it finds a difference of 1.5 seed sds "
-    f"{format_pct(DETECTION_RATE_5[1.5])} of the time and one of 2 sds {format_pct(DETECTION_RATE_5[2.0])} (normal "
-    "seed noise, simulated; the tests re-measure it). Read 'excludes 0' as good evidence, not proof. A preset "
-    "whose levels keep everything a seed decides (the same initial weights and data order; `pooling`) is compared "
-    "seed by seed with a t interval of the differences, whose false-alarm rate is the nominal 5 %.",
+    "What the interval buys: when two levels do not differ at all, Welch's 95 % interval excludes 0 in about "
+    f"{format_pct(FALSE_ALARM_RATE[5])} of comparisons with 5 seeds per level and {format_pct(FALSE_ALARM_RATE[3])} "
+    f"with 3 (its degrees of freedom are rounded down, so it errs on the side of 'no clear difference'); with 5 seeds "
+    f"it finds a difference of 1.5 seed sds {format_pct(DETECTION_RATE_5[1.5])} of the time and one of 2 sds "
+    f"{format_pct(DETECTION_RATE_5[2.0])} (normal seed noise, simulated; the tests re-measure it). A preset whose "
+    "levels keep everything a seed decides (the same initial weights and data order; `pooling`) is compared seed by "
+    "seed with a t interval of the differences, whose false-alarm rate is the nominal 5 %.",
     "",
 ]
 
@@ -255,8 +255,8 @@ def _readme_text(reports: dict[str, ExperimentReport], broken: dict[str, str]) -
         "`python -m cnnkit experiment report NAME --bundle results/reference/NAME.zip`).",
         "",
         "How to read a row: the final test accuracy of each level as mean ± sample std over seeds; the verdict "
-        "compares each level with the baseline by the difference of means and a 95 % percentile bootstrap "
-        "interval (deterministic). A level whose interval lies within the preset's stated margin is *equivalent* "
+        "compares each level with the baseline by the difference of means and a 95 % Welch t "
+        "interval. A level whose interval lies within the preset's stated margin is *equivalent* "
         "to the baseline; a comparison that stays open says how large the seed noise was and how many seeds it "
         "would take. A diverged run counts at chance accuracy. The budgets train briefly on a CPU, so absolute "
         "accuracies are below the notes' 10-epoch figures; what matters is the comparison. A verdict is decisive "
