@@ -1,4 +1,4 @@
-"""The `experiment` commands of cnnkit/cli.py: list, run, report and their one-line errors."""
+"""The `experiment` commands of cnnkit/cli/experiment_commands.py: list, run, report and their one-line errors."""
 from __future__ import annotations
 
 import json

@@ -19,7 +19,7 @@ from cnnkit.models import registry, shapes
 from cnnkit.params import Param
 
 TRAIN_FLAGS = ("epochs", "lr", "batch_size", "optimizer", "schedule", "init", "seed", "subset", "input_size",
-               "device")  # the fields with a flag of their own (cnnkit.cli.TRAIN_FLAGS)
+               "device")  # the fields with a flag of their own (cnnkit.cli.common.TRAIN_FLAGS)
 # Letters that spell none of: a number (inf, nan, e), a bool (true, yes, on, off, …), none/null/native/auto,
 # any choice (sgd, adam, relu, max, cifar10, …) or a device (cpu, cuda): text made of them never parses.
 JUNK_ALPHABET = "bdghjkmpqwxzBDGHJKMPQWXZ!#%^&*()[]{}<>?|~;:'\"/"

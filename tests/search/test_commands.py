@@ -8,6 +8,7 @@ import pytest
 from support import requires_fmnist
 
 from cnnkit import cli, data
+from cnnkit.cli import search_commands
 from cnnkit.search import plan_of
 from cnnkit.store import Store
 
@@ -19,7 +20,7 @@ SEARCH = ["search", "--model", "lenet", "--epochs", "2", "--subset", "0.02", "--
 def no_supervisor(monkeypatch: pytest.MonkeyPatch) -> list[Store]:
     """`search` starts a supervisor: recorded instead (the slow tests run real ones)."""
     started: list[Store] = []
-    monkeypatch.setattr(cli, "ensure_supervisor", started.append)
+    monkeypatch.setattr(search_commands, "ensure_supervisor", started.append)
     return started
 
 
