@@ -299,7 +299,8 @@ def _report(group: dict[str, Any], runs: list[_RunRecord], source: str) -> Exper
 def difference(a: list[float], a_seeds: list[int | None], b: list[float], b_seeds: list[int | None],
                paired: bool) -> stats.Difference:
     """mean(a) − mean(b) with its 95 % interval: seed by seed (a t interval of the differences) when the
-    preset pairs its seeds and at least 2 seeds are on both sides, else Welch's t interval of two independent samples."""
+    preset pairs its seeds and at least 2 seeds are on both sides, else Welch's t interval of two independent
+    samples."""
     if paired:
         xa, xb, _ = _pairs(a, a_seeds, b, b_seeds)
         if len(xa) >= 2:
