@@ -283,7 +283,8 @@ def _readme_text(reports: dict[str, ExperimentReport], broken: dict[str, str]) -
               f"- Date: {dates[0] if dates else '—'}"
               + (f" to {dates[-1]}" if dates and dates[-1] != dates[0] else ""),
               "- Wall time: from the first start to the last finish of a preset's runs; it depends on the "
-              "machine's other load and on how many jobs ran at once (`--cpu-slots`), so read it as indicative.", ""]
+              "machine's other load and on how many jobs ran at once (`--cpu-slots`), so read it as indicative."
+              + _total_wall_text(reports), ""]
     lines += ["## Summary", "",
               "| preset | question | lines | levels: test acc (mean ± std) | verdict | vs the notes | wall time |",
               "|---|---|---|---|---|---|---|"]
@@ -324,6 +325,19 @@ def _readme_text(reports: dict[str, ExperimentReport], broken: dict[str, str]) -
         if report is not None:
             lines += [report.to_markdown(), ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _total_wall_text(reports: dict[str, ExperimentReport]) -> str:
+    """' In all: the presets' wall times add up to …; from the first start to the last finish …' (or '')."""
+    walls = [r.wall_seconds for r in reports.values() if r.wall_seconds]
+    if not walls:
+        return ""
+    starts = [r.first_start for r in reports.values() if r.first_start]
+    ends = [r.last_finish for r in reports.values() if r.last_finish]
+    span = (f"; from the first run's start to the last run's finish, {(max(ends) - min(starts)) / 60:.0f} min "
+            "(with any pause between sittings)" if starts and ends else "")
+    presets = f"{len(walls)} presets'" if len(walls) > 1 else "preset's"
+    return f" In all: the {presets} wall times add up to {sum(walls) / 60:.0f} min{span}."
 
 
 def _stand_in_note(report: ExperimentReport) -> str:

@@ -120,6 +120,8 @@ class ExperimentReport:
     margin: float | None = None  # the preset's equivalence margin (accuracy)
     paired: bool = False  # levels compared seed by seed (Preset.paired)
     ranking: list[str] = field(default_factory=list)  # a ranking preset's levels, best mean first
+    first_start: float | None = None  # the first of its runs to start, and the last to finish (epoch seconds)
+    last_finish: float | None = None
 
     def level(self, label: str) -> LevelResult:
         for level in self.levels:
@@ -289,6 +291,7 @@ def _report(group: dict[str, Any], runs: list[_RunRecord], source: str) -> Exper
         note=preset.note if preset else "", counts=counts, finished=active == 0,
         created=meta.get("created"),
         wall_seconds=(max(ends) - min(starts)) if starts and ends and active == 0 else None,
+        first_start=min(starts) if starts else None, last_finish=max(ends) if ends and active == 0 else None,
         host=meta.get("host", {}), devices=sorted({r.device for r in runs if r.device}),
         command=meta.get("command"),
         datasets=sorted({r.config["dataset"] for r in runs if r.config.get("dataset")}),

@@ -10,7 +10,7 @@ from support import requires_fmnist
 from cnnkit import data
 from cnnkit import experiments as E
 from cnnkit.bundle import export_bundle
-from cnnkit.experiments.reference import RESULTS_BEGIN, RESULTS_END, _replace_results_block
+from cnnkit.experiments.reference import RESULTS_BEGIN, RESULTS_END, _replace_results_block, _total_wall_text
 from cnnkit.jobs.process import supervisor_pid
 from cnnkit.store import Store
 
@@ -35,6 +35,22 @@ def test_write_readme_covers_every_preset(store: Store, tmp_path: Path, no_missi
     assert "| `shuffle` |" in text and "no numbers: not run yet" in text
     assert "AMD" in text or "Hardware:" in text
     assert E.REFERENCE_COMMAND in text
+
+
+def test_the_setting_adds_up_the_wall_times_and_spans_the_sittings(store: Store, tmp_path: Path, no_missing_data):
+    report = E.analyze_bundle(pooling_bundle(store, tmp_path / "results"))
+    assert report.first_start <= report.last_finish and report.wall_seconds == report.last_finish - report.first_start
+    first = E.analyze_bundle(tmp_path / "results/reference/pooling.zip")
+    first.first_start, first.last_finish, first.wall_seconds = 1000.0, 1000.0 + 20 * 60, 20 * 60
+    second = E.analyze_bundle(tmp_path / "results/reference/pooling.zip")
+    second.first_start, second.last_finish, second.wall_seconds = 1000.0 + 19 * 60, 1000.0 + 50 * 60, 31 * 60
+    assert _total_wall_text({"a": first, "b": second}) == (
+        " In all: the 2 presets' wall times add up to 51 min; from the first run's start to the last run's finish, "
+        "50 min (with any pause between sittings).")
+    assert _total_wall_text({"a": first}).startswith(" In all: the preset's wall times add up to 20 min;")
+    first.wall_seconds = None
+    assert _total_wall_text({"a": first}) == ""
+    assert "In all: the preset's wall times add up to 0 min" in E.write_readme(tmp_path / "results").read_text()
 
 
 def test_runs_on_the_mnist_sample_say_so_in_every_table(store: Store, tmp_path: Path, monkeypatch):
