@@ -29,8 +29,8 @@ run's config is, in this order: the preset's base, the budget's changes, the lev
 budget's overrides (changes that must beat the level's, e.g. one optimizer for every model of a
 quick budget), the budget's changes for that level (the zoo's input size per model). Budgets are ``quick`` (minutes
 on a 2-core CPU, 3 seeds), ``standard`` (sized from the quick results so that each question gets a
-decisive answer on that CPU, 5 seeds; the zoo 2), ``full`` (the notes' / d2l's setting, 3 seeds) and
-a hidden ``smoke`` used by the tests.
+decisive answer on that CPU, 5 seeds; the zoo 2; a second look at 10 where 5 left it open), ``full``
+(the notes' / d2l's setting, 3 seeds) and a hidden ``smoke`` used by the tests.
 
 The verdict rests on the final test accuracy of every run. Per level: mean ± sample std over seeds.
 Each level against the baseline: the difference of means with a 95 % Welch t interval (see

@@ -22,7 +22,14 @@ from cnnkit.experiments.catalogue import (
     missing_datasets,
 )
 from cnnkit.experiments.launch import group_progress, launch
-from cnnkit.experiments.verdict import DETECTION_RATE_5, FALSE_ALARM_RATE, ExperimentReport, analyze_bundle, data_text
+from cnnkit.experiments.verdict import (
+    DETECTION_RATE_5,
+    FALSE_ALARM_RATE,
+    TWO_LOOK_FALSE_ALARM_RATE,
+    ExperimentReport,
+    analyze_bundle,
+    data_text,
+)
 from cnnkit.jobs.process import supervisor_running
 from cnnkit.store import Store
 from cnnkit.table import format_mean_std, format_pct
@@ -32,25 +39,42 @@ RESULTS_DIR = PROJECT / "results"
 REFERENCE_COMMAND = "python -m cnnkit experiment reference --budget standard --cpu-slots 2"
 RESULTS_BEGIN, RESULTS_END = "<!-- results:begin -->", "<!-- results:end -->"  # write_readme fills the block between
 DECISIVE = ("agrees", "contradicts", "equivalent")  # outcomes that answer the question (partly agrees does not)
+
+
+def _other_seeds(budget: str) -> str:
+    """'the zoo 2, kernel-size and shuffle 10': the presets whose ``budget`` runs other than its default seeds."""
+    by_seeds: dict[int, list[str]] = {}
+    for preset in catalogue():
+        if preset.seeds(budget) != DEFAULT_SEEDS[budget]:
+            by_seeds.setdefault(preset.seeds(budget), []).append(preset.name)
+    def listed(names: list[str]) -> str:
+        return "the zoo" if names == ["zoo"] else " and ".join(filter(None, (", ".join(names[:-1]), names[-1])))
+
+    return ", ".join(f"{listed(names)} {seeds}" for seeds, names in sorted(by_seeds.items()))
+
+
 # The README's section on budgets (the rates are verdict's, re-measured by the tests).
 BUDGETS_TEXT = [
     "## Budgets",
     "",
     f"- **quick** ({DEFAULT_SEEDS['quick']} seeds): minutes per preset on a 2-core CPU: subsets, few epochs, small "
     "inputs. Enough to see the pipeline and the large effects.",
-    f"- **standard** ({DEFAULT_SEEDS['standard']} seeds; the zoo 2): sized so that each question gets a decisive "
-    "answer on that CPU, the whole table in about two hours with `--cpu-slots 2`. Where quick already decided it "
-    "runs quick's settings over more seeds; where quick left the answer open it trains on more data or longer, "
-    "and each budget's note (`python -m cnnkit experiment list --json`) says what was measured. The zoo trains "
-    "every model on the whole training set with d2l's own recipe and reads as a ranking beside d2l's 10-epoch "
-    "figures, not as a winner.",
+    f"- **standard** ({DEFAULT_SEEDS['standard']} seeds; {_other_seeds('standard')}): sized so that each question "
+    "gets a decisive answer on that CPU, the whole table in about two hours with `--cpu-slots 2`. Where quick "
+    "already decided it runs quick's settings over more seeds; where quick left the answer open it trains on more "
+    "data or longer, and each budget's note (`python -m cnnkit experiment list --json`) says what was measured. "
+    "The zoo trains every model on the whole training set with d2l's own recipe and reads as a ranking beside "
+    "d2l's 10-epoch figures, not as a winner.",
     "- **full**: the notes' or d2l's setting (10 epochs, native inputs); hours per preset on a CPU, for a GPU.",
     "",
     "What the interval buys: when two levels do not differ at all, Welch's 95 % interval excludes 0 in about "
     f"{format_pct(FALSE_ALARM_RATE[5])} of comparisons with 5 seeds per level and {format_pct(FALSE_ALARM_RATE[3])} "
     f"with 3 (its degrees of freedom are rounded down, so it errs on the side of 'no clear difference'); with 5 seeds "
     f"it finds a difference of 1.5 seed sds {format_pct(DETECTION_RATE_5[1.5])} of the time and one of 2 sds "
-    f"{format_pct(DETECTION_RATE_5[2.0])} (normal seed noise, simulated; the tests re-measure it). A preset whose "
+    f"{format_pct(DETECTION_RATE_5[2.0])} (normal seed noise, simulated; the tests re-measure it). Where 5 seeds "
+    "left a question open, its standard budget takes a second look at 10 seeds (the budget's note says what the "
+    f"first look measured); over both looks the false-alarm rate is about {format_pct(TWO_LOOK_FALSE_ALARM_RATE)}. "
+    "A preset whose "
     "levels keep everything a seed decides (the same initial weights and data order; `pooling`) is compared seed by "
     "seed with a t interval of the differences, whose false-alarm rate is the nominal 5 %.",
     "",

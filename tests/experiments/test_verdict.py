@@ -273,3 +273,16 @@ def simulated_rate(seeds: int, effect_sds: float, trials: int) -> float:
     (5, 2.0, verdict.DETECTION_RATE_5[2.0])])
 def test_the_stated_error_rates_are_what_the_interval_does(seeds: int, effect: float, stated: float):
     assert simulated_rate(seeds, effect, 1500) == pytest.approx(stated, abs=0.03)
+
+
+def test_the_stated_false_alarm_rate_of_a_second_look_at_10_seeds():
+    import numpy as np
+
+    from cnnkit import stats
+
+    rng = np.random.default_rng(20261202)
+    trials, alarms = 3000, 0
+    for _ in range(trials):
+        a, b = rng.normal(0, 1, 10), rng.normal(0, 1, 10)
+        alarms += stats.welch_diff(a[:5], b[:5]).excludes_zero or stats.welch_diff(a, b).excludes_zero
+    assert alarms / trials == pytest.approx(verdict.TWO_LOOK_FALSE_ALARM_RATE, abs=0.02)
