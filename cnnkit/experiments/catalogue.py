@@ -198,11 +198,11 @@ SIGMOID_STANDARD = Budget({"epochs": 6}, note=(
     "seeds in pairs, over 5 seeds and 6 epochs, past the plateau"))
 # Second looks (verdict.TWO_LOOK_FALSE_ALARM_RATE): quick's runs over 10 seeds where 5 left the interval too wide.
 KERNEL_SIZE_STANDARD = Budget(RELU_QUICK.changes, seeds=10, note=(
-    "quick's runs over 5 seeds put 7×7 − 5×5 at +0.3 points with seed sds of 1.9 and 1.2: a 95 % interval of −2.2 "
-    "to +2.7, just wider than the ±2-point margin; the same runs over 10 seeds narrow it to about ±1.5"))
+    "quick's runs over 5 seeds put 7×7 − 5×5 at +0.3 points with seed sds of 1.9 and 1.2: a 95 % interval of −2.1 "
+    "to +2.6, just wider than the ±2-point margin; the same runs over 10 seeds, expected to narrow it to about ±1.5"))
 SHUFFLE_STANDARD = Budget(RELU_QUICK.changes, seeds=10, note=(
     "quick's runs over 5 seeds put same order − shuffled at −2.9 points with seed sds of 2.5 and 1.2: a 95 % "
-    "interval of −6.1 to +0.3; the same runs over 10 seeds narrow it to about ±1.9"))
+    "interval of −6.0 to +0.2; the same runs over 10 seeds, expected to narrow it to about ±1.9"))
 LONG_LENET = Budget({"epochs": 5}, override={"schedule": "cosine"}, note=(
     "all training images and the learning rate annealed (cosine) for every level: at quick the nets stood at "
     "75 % and the last epoch's SGD noise (a seed sd of 1–4 points) hid any capacity effect; annealing halved "

@@ -69,7 +69,7 @@ BUDGETS_TEXT = [
     "",
     "What the interval buys: when two levels do not differ at all, Welch's 95 % interval excludes 0 in about "
     f"{format_pct(FALSE_ALARM_RATE[5])} of comparisons with 5 seeds per level and {format_pct(FALSE_ALARM_RATE[3])} "
-    f"with 3 (its degrees of freedom are rounded down, so it errs on the side of 'no clear difference'); with 5 seeds "
+    "with 3; with 5 seeds "
     f"it finds a difference of 1.5 seed sds {format_pct(DETECTION_RATE_5[1.5])} of the time and one of 2 sds "
     f"{format_pct(DETECTION_RATE_5[2.0])} (normal seed noise, simulated; the tests re-measure it). Where 5 seeds "
     "left a question open, its standard budget takes a second look at 10 seeds (the budget's note says what the "
