@@ -13,6 +13,7 @@ from pathlib import Path
 from cnnkit.bundle import export_bundle
 from cnnkit.datasets import DATASETS, stand_ins
 from cnnkit.experiments.catalogue import (
+    ALL_BUDGETS,
     CATALOGUE_NOTE,
     DEFAULT_SEEDS,
     catalogue,
@@ -68,7 +69,8 @@ BUDGETS_TEXT = [
     "- **full**: the notes' or d2l's setting (10 epochs, native inputs); hours per preset on a CPU, for a GPU.",
     "",
     "What the interval buys: when two levels do not differ at all, Welch's 95 % interval excludes 0 in about "
-    f"{format_pct(FALSE_ALARM_RATE[5])} of comparisons with 5 seeds per level and {format_pct(FALSE_ALARM_RATE[3])} "
+    f"{format_pct(FALSE_ALARM_RATE[5], 1)} of comparisons with 5 seeds per level and "
+    f"{format_pct(FALSE_ALARM_RATE[3], 1)} "
     "with 3; with 5 seeds "
     f"it finds a difference of 1.5 seed sds {format_pct(DETECTION_RATE_5[1.5])} of the time and one of 2 sds "
     f"{format_pct(DETECTION_RATE_5[2.0])} (normal seed noise, simulated; the tests re-measure it). Where 5 seeds "
@@ -255,7 +257,7 @@ def _summary_block(reports: dict[str, ExperimentReport], link: str) -> str:
                     f"| {report.agreement} |")
     if not rows:
         return f"No preset has reference numbers yet; see [{link}]({link})."
-    budgets = sorted({f"{r.budget} budget, {r.seeds} seeds" for r in reports.values()})
+    budgets = [f"{b} budget, {n} seeds" for b, n in _budget_seeds(reports)]
     return "\n".join([
         "| preset | question | best level | test acc (mean ± std) | vs the notes |", "|---|---|---|---|---|", *rows, "",
         f"{len(rows)} of {len(catalogue())} presets have numbers ({'; '.join(budgets)}). Every level, the verdicts, "
@@ -265,7 +267,7 @@ def _summary_block(reports: dict[str, ExperimentReport], link: str) -> str:
 
 def _readme_text(reports: dict[str, ExperimentReport], broken: dict[str, str]) -> str:
     hosts = {json.dumps(r.host, sort_keys=True): r.host for r in reports.values() if r.host}
-    budgets = sorted({f"{r.budget}, {r.seeds} seeds" for r in reports.values()})
+    budgets = [f"{b}, {n} seeds" for b, n in _budget_seeds(reports)]
     dates = sorted(r.created[:10] for r in reports.values() if r.created)
     commands = sorted({r.command for r in reports.values() if r.command})
     lines = [
@@ -349,6 +351,11 @@ def _readme_text(reports: dict[str, ExperimentReport], broken: dict[str, str]) -
         if report is not None:
             lines += [report.to_markdown(), ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _budget_seeds(reports: dict[str, ExperimentReport]) -> list[tuple[str, int]]:
+    """The (budget, seeds) pairs the bundles ran, in budget order, then by seeds."""
+    return sorted({(r.budget, r.seeds) for r in reports.values()}, key=lambda bs: (ALL_BUDGETS.index(bs[0]), bs[1]))
 
 
 def _total_wall_text(reports: dict[str, ExperimentReport]) -> str:

@@ -177,6 +177,6 @@ def test_the_standard_zoo_is_a_ranking_in_both_tables_and_the_budgets_are_descri
                    "VGG-11 ÷4, LeNet, NiN | see the details | agrees |")
     assert "(quick budget, 2 seeds; standard budget, 2 seeds)" in top.read_text()
     assert "## Budgets" in text and "- **standard** (5 seeds; the zoo 2, kernel-size and shuffle 10)" in text
-    assert "excludes 0 in about 4 % of comparisons with 5 seeds per level" in text
+    assert "excludes 0 in about 4.0 % of comparisons with 5 seeds per level and 3.5 % with 3" in text
     assert "- Budget: quick, 2 seeds; standard, 2 seeds; 2 of 2 verdicts decisive" in text
     assert "| d2l, 10 epochs: test / train acc |" in text
