@@ -98,6 +98,9 @@ def level_curves(store: Store, group_id: str) -> compare.CompareView | None:
 
 
 def reference_bundles(results_dir: Path) -> list[Path]:
-    """The reference bundles shipped in ``results_dir``/reference, by name."""
+    """The reference bundles shipped in ``results_dir``/reference, in the catalogue's order (the order of
+    results/README.md), then any other zip by name."""
     folder = results_dir / "reference"
-    return sorted(folder.glob("*.zip")) if folder.exists() else []
+    order = {preset.name: i for i, preset in enumerate(experiments.catalogue())}
+    zips = folder.glob("*.zip") if folder.exists() else []
+    return sorted(zips, key=lambda path: (order.get(path.stem, len(order)), path.name))

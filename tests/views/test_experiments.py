@@ -89,10 +89,11 @@ def test_progress_text_names_the_active_statuses() -> None:
         "3/8 runs finished · 4 queued · 1 running"
 
 
-def test_reference_bundles_are_the_zips_by_name(tmp_path: Path) -> None:
+def test_reference_bundles_are_the_zips_in_the_catalogue_order(tmp_path: Path) -> None:
     assert reference_bundles(tmp_path) == []
     folder = tmp_path / "reference"
     folder.mkdir()
-    for name in ("b.zip", "a.zip", "notes.txt"):
+    for name in ("b.zip", "zoo.zip", "a.zip", "activation-lr.zip", "pooling.zip", "notes.txt"):
         (folder / name).write_text("")
-    assert [p.name for p in reference_bundles(tmp_path)] == ["a.zip", "b.zip"]
+    assert [p.name for p in reference_bundles(tmp_path)] == ["pooling.zip", "activation-lr.zip", "zoo.zip", "a.zip",
+                                                              "b.zip"]
