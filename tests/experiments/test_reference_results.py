@@ -1,11 +1,13 @@
 """cnnkit.experiments.reference: the reference generator, results/README.md and the top README's table."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 from experiment_helpers import finish_all
 from support import requires_fmnist
+from support.datasets import requires_mnist_sample
 
 from cnnkit import data
 from cnnkit import experiments as E
@@ -180,3 +182,16 @@ def test_the_standard_zoo_is_a_ranking_in_both_tables_and_the_budgets_are_descri
     assert "excludes 0 in about 4.0 % of comparisons with 5 seeds per level and 3.5 % with 3" in text
     assert "- Budget: quick, 2 seeds; standard, 2 seeds; 2 of 2 verdicts decisive" in text
     assert "| d2l, 10 epochs: test / train acc |" in text
+
+
+@requires_fmnist
+@requires_mnist_sample
+def test_the_shipped_results_are_what_the_shipped_bundles_say(tmp_path: Path):
+    """results/README.md and the README's results block, regenerated from results/reference/ by today's code,
+    are what the project ships: no hand edits, no table from older code."""
+    shutil.copytree(E.RESULTS_DIR / "reference", tmp_path / "results" / "reference")
+    shutil.copy(E.RESULTS_DIR.parent / "README.md", tmp_path / "README.md")
+    text = E.write_readme(tmp_path / "results").read_text()
+    regenerate = "regenerate them: python -m cnnkit experiment reference --readme-only"
+    assert text == (E.RESULTS_DIR / "README.md").read_text(), regenerate
+    assert (tmp_path / "README.md").read_text() == (E.RESULTS_DIR.parent / "README.md").read_text()
