@@ -482,7 +482,7 @@ def _comparison_sentence(levels: list[LevelResult], base: LevelResult, margin: f
             return (f"{other.level} and {base.level} are equivalent within ±{100 * margin:g} points over {seeds} "
                     f"{interval} lies inside that margin.")
         return (f"{other.level} and {base.level} did not differ clearly over {seeds} {interval} includes 0. "
-                + _noise_reason([other], base))
+                + _noise_reason([other], base, margin=margin))
     best = max((lv for lv in levels if lv.mean is not None), key=lambda lv: lv.mean)
     items = []
     for lv in others:
@@ -502,12 +502,13 @@ def _comparison_sentence(levels: list[LevelResult], base: LevelResult, margin: f
     kind = "t intervals of the seed-by-seed differences" if paired else "Welch t intervals"
     text = head + "; ".join(items) + f" (95 % {kind} over {seeds})."
     open_ = [lv for lv in others if lv.diff is not None and not lv.excludes_zero and not lv.equivalent]
-    return text + (" " + _noise_reason(open_, base, whole=len(open_) == len(others)) if open_ else "")
+    return text + (" " + _noise_reason(open_, base, whole=len(open_) == len(others), margin=margin) if open_ else "")
 
 
-def _noise_reason(open_: list[LevelResult], base: LevelResult, whole: bool = True) -> str:
+def _noise_reason(open_: list[LevelResult], base: LevelResult, whole: bool = True, margin: float | None = None) -> str:
     """Why comparisons stayed open, from the runs themselves: the differences against the seed spread,
-    and roughly how many seeds per level the same spread would need (an interval's width goes as 1/√n).
+    and roughly how many seeds per level the same spread would need (an interval's width goes as 1/√n) to
+    resolve the difference, or, for a preset with an equivalence ``margin``, to fit the interval inside it.
     ``whole``: these are all the preset's comparisons (else the sentence names them)."""
     paired = any(lv.paired_sd is not None for lv in open_)
     spread = sorted({round(100 * sd, 1) for sd in ([lv.paired_sd for lv in open_] if paired else
@@ -516,15 +517,24 @@ def _noise_reason(open_: list[LevelResult], base: LevelResult, whole: bool = Tru
     sds += " seed by seed" if paired else " per level"
     largest = max(open_, key=lambda lv: abs(lv.diff))
     half = (largest.ci_high - largest.ci_low) / 2
-    if abs(largest.diff) < 1e-3:
+    n, diff = min(largest.n, base.n), abs(largest.diff)
+    to_resolve = math.ceil(n * (half / diff) ** 2) if diff >= 1e-3 else None
+    # With a margin the question may be settled the other way: the interval inside ±margin. Say the nearer one.
+    to_fit = math.ceil(n * (half / (margin - diff)) ** 2) if margin is not None and diff < margin else None
+    if to_fit is not None and (to_resolve is None or to_fit < to_resolve):
+        need = (f"{_about(to_fit)} seeds per level would narrow the interval around {100 * largest.diff:+.1f} points "
+                f"to within ±{100 * margin:g}")
+    elif to_resolve is None:
         need = "no number of seeds would resolve a difference that is not there"
     else:
-        seeds = math.ceil(min(largest.n, base.n) * (half / abs(largest.diff)) ** 2)
-        about = f"about {seeds}" if seeds <= MANY_SEEDS else f"more than {MANY_SEEDS}"
-        need = f"{about} seeds per level would resolve a difference of {100 * abs(largest.diff):.1f} points"
+        need = f"{_about(to_resolve)} seeds per level would resolve a difference of {100 * diff:.1f} points"
     which = "" if whole else " (" + " / ".join(lv.level for lv in open_) + " against the baseline)"
     return (f"Inconclusive at this budget{which}: the difference{'s are' if len(open_) > 1 else ' is'} smaller than "
             f"the seed noise (sd {sds}); at this noise {need}.")
+
+
+def _about(seeds: int) -> str:
+    return f"about {seeds}" if seeds <= MANY_SEEDS else f"more than {MANY_SEEDS}"
 
 
 def _ranking_sentence(levels: list[LevelResult]) -> str:

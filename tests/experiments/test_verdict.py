@@ -196,6 +196,22 @@ def test_an_open_comparison_gives_its_measured_reason(store: Store, no_missing_d
     assert "seed-by-seed" not in report.verdict, "its levels are different nets: not paired"
 
 
+def test_an_open_comparison_inside_the_margin_says_what_would_show_it_equivalent(store: Store, no_missing_data):
+    preset = E.get("kernel-size")  # margin ±2 points
+    group = E.launch(store, preset.name, "standard", seeds=5, start_worker=False)
+    finish_all(store, group, {"3×3": [("completed", a, a) for a in (0.750, 0.752, 0.754, 0.756, 0.758)],
+                              "5×5 (d2l)": [("completed", a, a) for a in (0.73, 0.76, 0.75, 0.77, 0.74)],
+                              "7×7": [("completed", a, a) for a in (0.72, 0.78, 0.74, 0.79, 0.73)]})
+    report = E.analyze(store, group)
+    largest = max((report.level(label) for label in ("3×3", "7×7")), key=lambda lv: abs(lv.diff))
+    assert not largest.excludes_zero and not largest.equivalent and abs(largest.diff) < 0.02
+    half = (largest.ci_high - largest.ci_low) / 2
+    seeds = -(-5 * (half / (0.02 - abs(largest.diff))) ** 2 // 1)
+    assert seeds < 5 * (half / abs(largest.diff)) ** 2, "fitting inside ±2 is nearer than resolving the difference"
+    assert (f"at this noise about {seeds:.0f} seeds per level would narrow the interval around "
+            f"{100 * largest.diff:+.1f} points to within ±2.") in report.verdict
+
+
 def test_a_paired_comparison_measures_the_noise_seed_by_seed(store: Store, no_missing_data):
     group = E.launch(store, "pooling", "standard", start_worker=False)
     # the same data as above: as two samples it is open; seed by seed max pooling leads every time
