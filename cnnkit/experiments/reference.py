@@ -61,7 +61,7 @@ BUDGETS_TEXT = [
     f"- **quick** ({DEFAULT_SEEDS['quick']} seeds): minutes per preset on a 2-core CPU: subsets, few epochs, small "
     "inputs. Enough to see the pipeline and the large effects.",
     f"- **standard** ({DEFAULT_SEEDS['standard']} seeds; {_other_seeds('standard')}): sized so that each question "
-    "gets a decisive answer on that CPU, the whole table in about two hours with `--cpu-slots 2`. Where quick "
+    "gets a decisive answer on that CPU, the whole table in about 100 minutes with `--cpu-slots 2`. Where quick "
     "already decided it runs quick's settings over more seeds; where quick left the answer open it trains on more "
     "data or longer, and each budget's note (`python -m cnnkit experiment list --json`) says what was measured. "
     "The zoo trains every model on the whole training set with d2l's own recipe and reads as a ranking beside "
@@ -70,15 +70,13 @@ BUDGETS_TEXT = [
     "",
     "What the interval buys: when two levels do not differ at all, Welch's 95 % interval excludes 0 in about "
     f"{format_pct(FALSE_ALARM_RATE[5], 1)} of comparisons with 5 seeds per level and "
-    f"{format_pct(FALSE_ALARM_RATE[3], 1)} "
-    "with 3; with 5 seeds "
-    f"it finds a difference of 1.5 seed sds {format_pct(DETECTION_RATE_5[1.5])} of the time and one of 2 sds "
-    f"{format_pct(DETECTION_RATE_5[2.0])} (normal seed noise, simulated; the tests re-measure it). Where 5 seeds "
-    "left a question open, its standard budget takes a second look at 10 seeds (the budget's note says what the "
-    f"first look measured); over both looks the false-alarm rate is about {format_pct(TWO_LOOK_FALSE_ALARM_RATE)}. "
-    "A preset whose "
-    "levels keep everything a seed decides (the same initial weights and data order; `pooling`) is compared seed by "
-    "seed with a t interval of the differences, whose false-alarm rate is the nominal 5 %.",
+    f"{format_pct(FALSE_ALARM_RATE[3], 1)} with 3; with 5 seeds it finds a difference of 1.5 seed sds "
+    f"{format_pct(DETECTION_RATE_5[1.5])} of the time and one of 2 sds {format_pct(DETECTION_RATE_5[2.0])} (normal "
+    "seed noise, simulated; the tests re-measure it). Where 5 seeds left a question open, its standard budget takes "
+    "a second look at 10 seeds (the budget's note says what the first look measured); over both looks the "
+    f"false-alarm rate is about {format_pct(TWO_LOOK_FALSE_ALARM_RATE)}. A preset whose levels keep everything a seed "
+    "decides (the same initial weights and data order; `pooling`) is compared seed by seed with a t interval of the "
+    "differences, whose false-alarm rate is the nominal 5 %.",
     "",
 ]
 
