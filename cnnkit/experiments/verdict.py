@@ -24,8 +24,9 @@ CHANCE_MARGIN = 0.05  # a final test accuracy below chance + this means the run 
 # tests/experiments/test_verdict.py re-measures them.
 FALSE_ALARM_RATE = {3: 0.035, 5: 0.04}
 DETECTION_RATE_5 = {1.0: 0.27, 1.5: 0.52, 2.0: 0.76}
-# A standard budget that takes a second look at 10 seeds where 5 left the question open (seeds 0–4 again, then 5–9):
-# how often either look excludes 0 when the levels do not differ. Simulated as above.
+# A standard budget that takes a second look where 5 seeds left the question open (at 10 seeds: seeds 0–4 again,
+# then 5–9; or redesigned, on fresh seeds 5–9): how often either look excludes 0 when the levels do not differ.
+# Simulated as above.
 TWO_LOOK_FALSE_ALARM_RATE = 0.08
 MANY_SEEDS = 100  # beyond this, "seeds that would resolve it" is no plan, only a sign that there is little to find
 
