@@ -733,8 +733,8 @@ def level_config(preset: Preset, label: str, budget: str = "quick") -> RunConfig
 
 def build_configs(preset: Preset | str, budget: str = "quick", seeds: int | None = None) -> list[tuple[str, RunConfig]]:
     """(level label, validated config) for every level × each of the budget's n seeds, seed-major: all
-    levels of the first seed first, so that a half-finished experiment is balanced and slow periods hit every level alike.
-    A dataset that is not installed here gives way to its installed stand-in (see ``runs_on``)."""
+    levels of the first seed first, so that a half-finished experiment is balanced and slow periods hit
+    every level alike. A dataset that is not installed here gives way to its installed stand-in (see ``runs_on``)."""
     preset = get(preset) if isinstance(preset, str) else preset
     n = check_seeds(seeds, preset, check_budget(budget))
     seed_values = preset.budget(budget).seed_values(n)

@@ -75,9 +75,9 @@ BUDGETS_TEXT = [
     "seed noise, simulated; the tests re-measure it). Where 5 seeds left a question open, its standard budget takes "
     "a second look: the same runs over 10 seeds, or, where the runs showed what made them noisy, a redesigned "
     "budget on fresh seeds (`resnet-shortcut`); the budget's note says what the first look measured. Over both "
-    f"looks the false-alarm rate is about {format_pct(TWO_LOOK_FALSE_ALARM_RATE)}. A preset whose levels keep everything a seed "
-    "decides (the same initial weights and data order; `pooling`) is compared seed by seed with a t interval of the "
-    "differences, whose false-alarm rate is the nominal 5 %.",
+    f"looks the false-alarm rate is about {format_pct(TWO_LOOK_FALSE_ALARM_RATE)}. A preset whose levels keep "
+    "everything a seed decides (the same initial weights and data order; `pooling`) is compared seed by seed with a "
+    "t interval of the differences, whose false-alarm rate is the nominal 5 %.",
     "",
 ]
 
@@ -358,16 +358,25 @@ def _budget_seeds(reports: dict[str, ExperimentReport]) -> list[tuple[str, int]]
 
 
 def _total_wall_text(reports: dict[str, ExperimentReport]) -> str:
-    """' In all: the presets' wall times add up to …; from the first start to the last finish …' (or '')."""
+    """' In all: the presets' wall times add up to …; the runs took … from the first start to the last
+    finish, pauses between sittings left out' (or '')."""
     walls = [r.wall_seconds for r in reports.values() if r.wall_seconds]
     if not walls:
         return ""
-    starts = [r.first_start for r in reports.values() if r.first_start]
-    ends = [r.last_finish for r in reports.values() if r.last_finish]
-    span = (f"; from the first run's start to the last run's finish, {(max(ends) - min(starts)) / 60:.0f} min "
-            "(with any pause between sittings)" if starts and ends else "")
+    spans = [(r.first_start, r.last_finish) for r in reports.values() if r.first_start and r.last_finish]
+    busy = (f"; the runs took {_union_seconds(spans) / 60:.0f} min from the first start to the last finish, "
+            "pauses between sittings left out" if spans else "")
     presets = f"{len(walls)} presets'" if len(walls) > 1 else "preset's"
-    return f" In all: the {presets} wall times add up to {sum(walls) / 60:.0f} min{span}."
+    return f" In all: the {presets} wall times add up to {sum(walls) / 60:.0f} min{busy}."
+
+
+def _union_seconds(spans: list[tuple[float, float]]) -> float:
+    """How long at least one of the (start, end) spans was open: presets overlap when slots run two at once."""
+    total, end = 0.0, float("-inf")
+    for start, finish in sorted(spans):
+        total += max(0.0, finish - max(start, end))
+        end = max(end, finish)
+    return total
 
 
 def _stand_in_note(report: ExperimentReport) -> str:

@@ -5,9 +5,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from experiment_helpers import finish_all
 from support import requires_fmnist
 from support.datasets import requires_mnist_sample
+from support.experiments import finish_all
 
 from cnnkit import data
 from cnnkit import experiments as E
@@ -39,7 +39,8 @@ def test_write_readme_covers_every_preset(store: Store, tmp_path: Path, no_missi
     assert E.REFERENCE_COMMAND in text
 
 
-def test_the_setting_adds_up_the_wall_times_and_spans_the_sittings(store: Store, tmp_path: Path, no_missing_data):
+def test_the_setting_adds_up_the_wall_times_and_leaves_out_pauses_between_sittings(store: Store, tmp_path: Path,
+                                                                                  no_missing_data):
     report = E.analyze_bundle(pooling_bundle(store, tmp_path / "results"))
     assert report.first_start <= report.last_finish and report.wall_seconds == report.last_finish - report.first_start
     first = E.analyze_bundle(tmp_path / "results/reference/pooling.zip")
@@ -47,8 +48,11 @@ def test_the_setting_adds_up_the_wall_times_and_spans_the_sittings(store: Store,
     second = E.analyze_bundle(tmp_path / "results/reference/pooling.zip")
     second.first_start, second.last_finish, second.wall_seconds = 1000.0 + 19 * 60, 1000.0 + 50 * 60, 31 * 60
     assert _total_wall_text({"a": first, "b": second}) == (
-        " In all: the 2 presets' wall times add up to 51 min; from the first run's start to the last run's finish, "
-        "50 min (with any pause between sittings).")
+        " In all: the 2 presets' wall times add up to 51 min; the runs took 50 min from the first start to the last "
+        "finish, pauses between sittings left out.")
+    later = E.analyze_bundle(tmp_path / "results/reference/pooling.zip")  # a second sitting, an hour later
+    later.first_start, later.last_finish, later.wall_seconds = 1000.0 + 110 * 60, 1000.0 + 120 * 60, 10 * 60
+    assert "the runs took 60 min from the first start" in _total_wall_text({"a": first, "b": second, "c": later})
     assert _total_wall_text({"a": first}).startswith(" In all: the preset's wall times add up to 20 min;")
     first.wall_seconds = None
     assert _total_wall_text({"a": first}) == ""

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from experiment_helpers import finish_all
+from support.experiments import finish_all
 
 from cnnkit import experiments as E
 from cnnkit.bundle import export_bundle, import_bundle

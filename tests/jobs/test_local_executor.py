@@ -97,7 +97,7 @@ def test_cancel_leaves_a_reused_pid_alone(store: Store, executor: LocalExecutor)
         proc.wait()
 
 
-# Forking executors are tested through `cnnkit worker` processes (tests/test_cli_jobs.py): forked from
+# Forking executors are tested through `cnnkit worker` processes (tests/cli/test_run_commands.py): forked from
 # pytest, whose earlier tests ran multi-threaded torch, a job would deadlock in GNU OpenMP.
 @pytest.mark.slow
 @requires_fmnist

@@ -1,7 +1,7 @@
 """Injected faults with real processes: signals to jobs, a store that cannot be written, broken datasets,
 divergence, CUDA running out of memory, dashboards racing to start the supervisor.
 
-The faults test_cli_jobs.py already injects (SIGKILL of a job, a killed and restarted supervisor, a
+The faults tests/cli/test_run_commands.py already injects (SIGKILL of a job, a killed and restarted supervisor, a
 cancel then resume) stay there and record into the ledger; their helpers are reused here.
 """
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Background jobs through the command line: real supervisors, real job processes, real signals.
+"""The commands of cnnkit/cli/run_commands.py: `train` in the foreground, and background jobs through the
+command line (submit, worker, runs, cancel, logs, resume, delete, rename, tag, export, import) with real
+supervisors, real job processes, real signals.
 
 Every test gets its own store (``CNNKIT_HOME``). Supervisors run in their own process groups and jobs
 lead their own, so the ``procs`` fixture kills both kinds by group when a test ends, whatever happened.
@@ -18,6 +20,7 @@ from typing import Any
 import pytest
 from reliability.recording import Record
 from support import FMNIST, ROOT, requires_fmnist, wait_for
+from support.cli import cnnkit, last_json
 from support.procs import (
     LONG,
     TINY,
@@ -261,3 +264,49 @@ def test_job_start_latency_with_a_warm_supervisor(procs: Procs, store: Store) ->
     print(f"\njob start latency (first_step_at - queued_at), warm supervisor: "
           f"{', '.join(f'{t:.3f} s' for t in latencies)}")
     assert all(t > 0 for t in latencies)
+
+
+# ---- train -------------------------------------------------------------------------------------
+
+@requires_fmnist
+def test_train_json(python, cli_env):
+    proc = cnnkit(python, cli_env, "train", "--epochs", "1", "--subset", "0.02", "--set", "test_subset=0.05",
+                  "--lr", "0.5", "--set", "activation=relu", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = last_json(proc.stdout)
+    assert {"run_id", "status", "config", "final", "epochs"} <= set(doc)
+    assert doc["status"] == "completed" and doc["run_id"]
+    assert doc["config"]["epochs"] == 1 and doc["config"]["subset"] == 0.02 and doc["config"]["lr"] == 0.5
+    assert doc["config"]["model_options"] == {"activation": "relu"}
+    assert set(doc["final"]) == {"train_loss", "train_acc", "test_loss", "test_acc"}
+    assert len(doc["epochs"]) == 1
+    epoch = doc["epochs"][0]
+    assert {"train_loss", "train_acc", "test_loss", "test_acc", "lr"} <= set(epoch)
+    assert epoch["test_acc"] == doc["final"]["test_acc"] and 0 <= epoch["test_acc"] <= 1
+    assert "Traceback" not in proc.stderr
+    # the run is recorded in the store that CNNKIT_HOME names
+    from cnnkit.store import Store
+
+    store = Store(cli_env["CNNKIT_HOME"])
+    run = store.get(doc["run_id"])
+    assert run.status == "completed" and run.model == "lenet"
+    assert store.checkpoint_path(doc["run_id"]).is_file()
+
+
+@requires_fmnist
+def test_train_table_output(python, cli_env):
+    proc = cnnkit(python, cli_env, "train", "--epochs", "1", "--subset", "0.01", "--set", "test_subset=0.02")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert lines[0].split()[:5] == ["epoch", "train_loss", "train_acc", "test_loss", "test_acc"]
+    assert lines[-1].startswith("run ") and lines[-1].endswith(" completed")
+
+
+def test_train_on_a_missing_dataset_is_one_line_saying_how_to_get_it(python, cli_env, tmp_path):
+    env = {**cli_env, "CNNKIT_DATA": str(tmp_path / "data")}
+    proc = cnnkit(python, env, "train", "--dataset", "mnist", "--epochs", "1", "--json")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "MNIST is not in" in lines[0] and "download" in lines[0]
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "store").exists()  # refused before any run was recorded

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from experiment_helpers import finish_all
 from support import ROOT, requires_fmnist
+from support.experiments import finish_all
 
 from cnnkit import experiments as E
 from cnnkit.bundle import export_bundle

@@ -1,32 +1,97 @@
-"""`python -m cnnkit explain` end to end, and `summary`'s receptive fields, memory and time profile,
-run as real subprocesses; every user error is one line that names the field."""
+"""The commands of cnnkit/cli/model_commands.py (models, summary, explain), run as real subprocesses: the
+contract other tools rely on, and every user error one line that names the field."""
 from __future__ import annotations
 
 import csv
 import io
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from support import ROOT, requires_fmnist
+from support import requires_fmnist
+from support.cli import cnnkit, last_json, one_line_error
 
 from cnnkit.config import RunConfig
+from cnnkit.models import names
 from cnnkit.store import Store
 
+# ---- models ------------------------------------------------------------------------------------
 
-def cnnkit(python: str, env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-    return subprocess.run([python, "-m", "cnnkit", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+def test_models_lists_every_architecture(python, cli_env):
+    proc = cnnkit(python, cli_env, "models")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].split()[:3] == ["model", "input", "description"]
+    listed = [line.split()[0] for line in lines[2:]]
+    assert listed == names()
+    assert any(line.startswith("alexnet") and " 224 " in line for line in lines)
 
 
-def one_line_error(proc: subprocess.CompletedProcess, start: str) -> None:
-    assert proc.returncode == 2 and proc.stderr.startswith(f"error: {start}"), proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+def test_models_json(python, cli_env):
+    proc = cnnkit(python, cli_env, "models", "--json")
+    assert proc.returncode == 0, proc.stderr
+    models = last_json(proc.stdout)
+    assert [m["name"] for m in models] == names()
+    by_name = {m["name"]: m for m in models}
+    assert by_name["lenet"]["native_input"] == 28 and by_name["resnet18"]["native_input"] == 96
+    assert by_name["lenet"]["knobs"]["activation"] == "sigmoid"
+    assert by_name["lenet"]["recipe"] == {"lr": 0.9, "batch_size": 256, "init": "xavier", "epochs": 10}
+    assert by_name["course-cnn"]["in_channels"] == 3 and by_name["lenet"]["in_channels"] is None
+    assert all(m["description"] and m["paper"] for m in models)
 
+
+# ---- summary -----------------------------------------------------------------------------------
+
+def test_summary_json(python, cli_env):
+    proc = cnnkit(python, cli_env, "summary", "lenet", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = last_json(proc.stdout)
+    assert {"model", "input", "total_params", "trainable_params", "macs", "layers"} <= set(doc)
+    assert doc["model"] == "lenet" and doc["input"] == [1, 28, 28]
+    assert doc["total_params"] == doc["trainable_params"] == 61_706 and doc["macs"] == 416_520
+    assert len(doc["layers"]) == 12
+    for layer in doc["layers"]:
+        assert {"name", "type", "output_shape", "params", "macs"} <= set(layer)
+    assert doc["layers"][0] == {**doc["layers"][0], "name": "0", "type": "Conv2d", "output_shape": [6, 28, 28],
+                                "params": 156, "macs": 117_600}
+    assert sum(layer["params"] for layer in doc["layers"]) == 61_706
+
+
+def test_summary_json_with_options_and_input(python, cli_env):
+    proc = cnnkit(python, cli_env, "summary", "alexnet", "--input-size", "227", "--set", "original_stem=true",
+                  "--in-channels", "3", "--num-classes", "1000", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = last_json(proc.stdout)
+    assert doc["input"] == [3, 227, 227]
+    assert doc["layers"][0]["output_shape"] == [96, 55, 55]
+    assert doc["layers"][-1]["output_shape"] == [1000]
+
+
+def test_summary_csv(python, cli_env):
+    proc = cnnkit(python, cli_env, "summary", "lenet", "--format", "csv", "--set", "pool=max")
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(io.StringIO(proc.stdout)))
+    assert list(rows[0]) == ["name", "type", "kind", "output_shape", "params", "param_share", "macs", "rf_size",
+                             "rf_jump", "rf_start", "batch_size", "fp32_bytes", "bf16_bytes"]
+    assert len(rows) == 12
+    assert rows[2]["type"] == "MaxPool2d" and rows[2]["output_shape"] == "6x14x14"
+    assert sum(int(r["params"]) for r in rows) == 61_706
+    assert sum(float(r["param_share"]) for r in rows) == pytest.approx(1, abs=1e-4)
+    assert {r["kind"] for r in rows} == {"conv", "fc", "other"}
+
+
+def test_summary_table(python, cli_env):
+    proc = cnnkit(python, cli_env, "summary", "lenet")
+    assert proc.returncode == 0, proc.stderr
+    assert "61,706 parameters" in proc.stdout and "417 k MACs" in proc.stdout
+    assert "FC layers hold 95.8% of the parameters" in proc.stdout
+
+
+
+# ---- explain, and summary's receptive fields, memory and time profile ---------------------------------
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], str]:

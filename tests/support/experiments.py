@@ -1,4 +1,4 @@
-"""What the experiment tests share by import (conftest modules are pytest's): finishing runs by hand."""
+"""Finishing an experiment's runs by hand, for the experiment and CLI tests."""
 from __future__ import annotations
 
 from cnnkit.store import Store
