@@ -74,12 +74,19 @@ def sizes(config: RunConfig) -> tuple[int, int]:
 
 def model_macs(config: RunConfig) -> int:
     """MACs per image of ``config``'s model, at the input its run gives it."""
-    from cnnkit import anatomy
     from cnnkit.plan import plan_run
 
     plan = plan_run(config)
     channels, size, _ = plan.input_shape
-    return anatomy.describe(config.model, channels, size, plan.num_classes, **config.model_options).macs
+    key = (config.model, json.dumps(config.model_options, sort_keys=True), channels, size, plan.num_classes)
+    if key not in _MACS:  # an estimate asks for the same few models over and over; each count builds one
+        from cnnkit import anatomy
+
+        _MACS[key] = anatomy.describe(config.model, channels, size, plan.num_classes, **config.model_options).macs
+    return _MACS[key]
+
+
+_MACS: dict[tuple[str, str, int, int, int], int] = {}
 
 
 def estimate(config: RunConfig, store: Store | None = None, gpu_available: bool = False) -> Estimate:

@@ -46,6 +46,16 @@ def test_scaled_by_macs_from_other_models(store: Store) -> None:
     assert est.images_per_sec == pytest.approx(6000 * 416520 / macs)
 
 
+def test_macs_are_counted_once_per_model_options_and_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cnnkit import anatomy
+
+    lenet, wide = RunConfig(), RunConfig(model_options={"channels": [12, 32]})
+    counts = (estimate.model_macs(lenet), estimate.model_macs(wide))
+    assert counts[0] == 416_520 and counts[1] > counts[0]
+    monkeypatch.setattr(anatomy, "describe", lambda *a, **k: pytest.fail("counted again"))
+    assert (estimate.model_macs(lenet.replace(seed=3, lr=0.5)), estimate.model_macs(wide)) == counts
+
+
 def test_gpu_runs_are_estimated_from_gpu_history(store: Store) -> None:
     finished(store, RunConfig(), 50_000, 416520, device="cuda:0 · H100 · 80 GiB")
     assert estimate.estimate(RunConfig(), store, gpu_available=True).basis == "measured"

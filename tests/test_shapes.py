@@ -91,6 +91,26 @@ def test_check_fits_says_which_input_works():
     RunConfig(model="alexnet", input_size=65).check_fits()
 
 
+def test_check_fits_remembers_each_answer_and_gives_it_again(monkeypatch: pytest.MonkeyPatch):
+    from cnnkit.models import shapes
+
+    config = RunConfig(model="alexnet", input_size=30, model_options={"dropout": 0.3})
+    with pytest.raises(ConfigError) as first:
+        config.check_fits()
+    class Built(Exception):
+        pass
+
+    def build_model(*args, **kwargs):
+        raise Built
+
+    monkeypatch.setattr(shapes, "build_model", build_model)
+    with pytest.raises(ConfigError) as again:
+        config.check_fits()
+    assert (again.value.field, str(again.value)) == (first.value.field, str(first.value))
+    with pytest.raises(Built):  # another option is another model: checked, not answered from memory
+        config.replace(model_options={"dropout": 0.4}).check_fits()
+
+
 def test_check_fits_with_a_knob_that_changes_the_threshold():
     RunConfig(model="lenet", input_size=12).check_fits()
     with pytest.raises(ConfigError) as info:

@@ -5,6 +5,7 @@ allocates nothing, so even VGG-16 at 224 px is checked in milliseconds.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -103,6 +104,20 @@ def smallest_input(model: str, in_channels: int, options: dict[str, Any] | None 
 def check_fits(model: str, options: dict[str, Any], input_shape: tuple[int, int, int]) -> None:
     """Raise ConfigError naming the layer when ``model``'s feature map collapses on ``input_shape``
     (C, H, W), with the smallest input that works."""
+    # Remembered: pages and reports check the same few configs over and over (a reference report checks
+    # every level of every preset), and each check builds the model.
+    key = (model, json.dumps(options, sort_keys=True, default=str), tuple(input_shape))
+    if key not in _CHECKED:
+        _CHECKED[key] = _collapse(model, options, input_shape)
+    if _CHECKED[key] is not None:
+        raise ConfigError(*_CHECKED[key])
+
+
+_CHECKED: dict[tuple[str, str, tuple[int, ...]], tuple[str, str] | None] = {}
+
+
+def _collapse(model: str, options: dict[str, Any], input_shape: tuple[int, int, int]) -> tuple[str, str] | None:
+    """(field, message) of check_fits's error, or None when the map does not collapse."""
     channels, size, _ = input_shape
     try:
         with torch.device("meta"):
@@ -110,9 +125,6 @@ def check_fits(model: str, options: dict[str, Any], input_shape: tuple[int, int,
     except CollapseError as exc:
         smallest = smallest_input(model, channels, options)
         if smallest is None:
-            raise ConfigError("model_options",
-                              f"{model} collapses at any input up to {LARGEST_INPUT} px: {exc}") from None
-        raise ConfigError(
-            "input_size",
-            f"{model} needs at least {smallest}×{smallest} input, got {size}×{size}: {exc}",
-        ) from None
+            return "model_options", f"{model} collapses at any input up to {LARGEST_INPUT} px: {exc}"
+        return "input_size", f"{model} needs at least {smallest}×{smallest} input, got {size}×{size}: {exc}"
+    return None
