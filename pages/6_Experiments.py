@@ -91,7 +91,9 @@ def launcher(preset: experiments.Preset) -> None:
     missing = experiments.missing_datasets(preset)
     gpu = bool(ui.device_summary()["gpu"])
     c1, c2, c3 = st.columns([2, 1, 1])
-    budget = c1.radio("budget", list(experiments.BUDGETS), horizontal=True, key="exp.budget",
+    # One radio per preset: its labels differ by preset, and a radio whose labels change under one key
+    # keeps its value but is drawn with nothing selected.
+    budget = c1.radio("budget", list(experiments.BUDGETS), horizontal=True, key=f"exp.budget.{preset.name}",
                       format_func=lambda b: view.budget_label(preset, b),
                       index=experiments.BUDGETS.index(view.DEFAULT_BUDGET))
     seeds = int(c2.number_input("seeds", 1, experiments.MAX_SEEDS, preset.seeds(budget),
@@ -127,7 +129,7 @@ def reference_bundle(path: Path) -> None:
         st.error(f"{path.name}: {exc}")
         return
     with st.expander(f"{report.title} — {report.agreement}", expanded=False):
-        st.caption(f"{report.question} · budget {report.budget} ({report.budget_text}), {report.seeds} seeds · "
+        st.caption(f"{report.question} · budget {report.budget} ({report.budget_text}), {report.seeds_text} · "
                    f"{path.name}")
         show_report(report)
         if st.button("Import these runs into the store", key=f"exp.import.{path.stem}",

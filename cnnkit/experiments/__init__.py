@@ -77,6 +77,7 @@ from cnnkit.experiments.catalogue import (
     missing_datasets,
     names,
     runs_on,
+    seeds_text,
 )
 from cnnkit.experiments.launch import (
     GROUP_KIND,
@@ -111,5 +112,5 @@ __all__ = [
     "Budget", "Claim", "ExperimentReport", "Level", "LevelResult", "Preset",
     "analyze", "analyze_bundle", "build_configs", "catalogue", "check_budget", "check_seeds", "data_line",
     "describe_budget", "get", "group_progress", "host_info", "latest_group", "launch", "level_config",
-    "missing_datasets", "names", "reference", "runs_on", "wait", "write_readme",
+    "missing_datasets", "names", "reference", "runs_on", "seeds_text", "wait", "write_readme",
 ]

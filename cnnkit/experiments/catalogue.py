@@ -746,6 +746,13 @@ def build_configs(preset: Preset | str, budget: str = "quick", seeds: int | None
     return [(label, per_level[label].replace(seed=s)) for s in seed_values for label in preset.labels]
 
 
+def seeds_text(n: int, first: int = 0) -> str:
+    """'5 seeds', or '5 seeds (5–9)' when they do not start at 0 (a budget on fresh seeds)."""
+    if not first:
+        return f"{n} seed{'s' * (n != 1)}"
+    return f"{n} seed{'s' * (n != 1)} ({first}–{first + n - 1})" if n > 1 else f"1 seed ({first})"
+
+
 def describe_budget(preset: Preset, budget: str) -> str:
     """'25 % of the training set, 5 epochs, 10 % of the test set'; what differs by level is given
     level by level ('2 %/10 %/50 % of the training set')."""
@@ -771,8 +778,6 @@ def describe_budget(preset: Preset, budget: str) -> str:
         parts.append(f"batch {set_by_budget['batch_size']}")
     if "schedule" in set_by_budget:
         parts.append(f"{set_by_budget['schedule']} learning-rate schedule")
-    if plan.first_seed:
-        parts.append(f"seeds from {plan.first_seed}")
     if plan.override.get("optimizer"):
         lrs = [c.lr for c in configs]
         common = max(set(lrs), key=lrs.count)

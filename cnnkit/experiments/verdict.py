@@ -11,7 +11,16 @@ from cnnkit.bundle import BundleError, read_bundle
 from cnnkit.config import RunConfig
 from cnnkit.datasets import DATASETS
 from cnnkit.errors import ConfigError, StoreError
-from cnnkit.experiments.catalogue import ALL_BUDGETS, Claim, Preset, describe_budget, get, jsonable, level_config
+from cnnkit.experiments.catalogue import (
+    ALL_BUDGETS,
+    Claim,
+    Preset,
+    describe_budget,
+    get,
+    jsonable,
+    level_config,
+    seeds_text,
+)
 from cnnkit.experiments.launch import GROUP_KIND, NAME_SEP
 from cnnkit.reference import for_model as d2l_row
 from cnnkit.store import Status, Store
@@ -127,6 +136,12 @@ class ExperimentReport:
     first_start: float | None = None  # the first of its runs to start, and the last to finish (epoch seconds)
     last_finish: float | None = None
 
+    @property
+    def seeds_text(self) -> str:
+        """'5 seeds', or '5 seeds (5–9)' when the runs' seeds do not start at 0."""
+        seeds = [s for lv in self.levels for s in lv.seeds if s is not None]
+        return seeds_text(self.seeds, min(seeds, default=0))
+
     def level(self, label: str) -> LevelResult:
         for level in self.levels:
             if level.level == label:
@@ -167,7 +182,7 @@ class ExperimentReport:
         for claim in self.claims:
             lines.append(f"- {claim['text']}: {claim['outcome']} ({claim['detail']})")
         lines += ["", *([f"Data: {data_text(self.datasets)}."] if self.datasets else []),
-                  f"Budget: {self.budget} ({self.budget_text}); {self.seeds} seeds; group `{self.group}`."]
+                  f"Budget: {self.budget} ({self.budget_text}); {self.seeds_text}; group `{self.group}`."]
         if not self.current:
             lines.append("Note: the preset has changed since these runs; rerun it for today's settings.")
         return "\n".join(lines)

@@ -45,7 +45,8 @@ def launch_seconds(preset: experiments.Preset, budget: str, seeds: int | None, s
 
 def budget_label(preset: experiments.Preset, budget: str) -> str:
     """"standard: all training images, 6 epochs · 5 seeds": a budget as the launcher offers it."""
-    return f"{budget}: {experiments.describe_budget(preset, budget)} · {preset.seeds(budget)} seeds"
+    seeds = experiments.seeds_text(preset.seeds(budget), preset.budget(budget).first_seed)
+    return f"{budget}: {experiments.describe_budget(preset, budget)} · {seeds}"
 
 
 def launch_text(preset: experiments.Preset, budget: str, seeds: int, store: Store, gpu_available: bool) -> str:

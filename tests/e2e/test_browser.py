@@ -2,6 +2,7 @@
 Runs page, see its curve on Compare; a screenshot of every page goes to artifacts/screenshots/."""
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -85,6 +86,14 @@ def test_launch_watch_compare_in_the_browser(tmp_path: Path) -> None:
                 page.locator(".js-plotly-plot").first.wait_for(state="attached")
             assert page.locator(EXCEPTION).count() == 0, name
             page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+        # Experiments: another preset (typed into the picker, as its long list scrolls) keeps a budget
+        # selected; a radio whose labels changed under one key was once drawn with none
+        page.get_by_test_id("stSelectbox").first.click()
+        page.keyboard.type("residual")
+        page.keyboard.press("Enter")
+        shots.settle(page)
+        assert page.get_by_role("radio", name=re.compile(r"^standard: .* · 5 seeds \(5–9\)$")).is_checked()
     if log.exists():
         shutil.copy(log, ARTIFACTS.parent / "streamlit-e2e.log")
 

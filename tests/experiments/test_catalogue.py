@@ -111,7 +111,8 @@ def test_only_a_redesigned_budget_runs_fresh_seeds(preset: E.Preset):
     assert [preset.budget(b).first_seed for b in E.ALL_BUDGETS] == \
         [0, REDESIGNED.get(preset.name, 0), 0, 0]
     if preset.name in REDESIGNED:
-        assert "fresh seeds" in preset.standard.note and "seeds from 5" in E.describe_budget(preset, "standard")
+        assert "fresh seeds" in preset.standard.note
+        assert E.seeds_text(preset.seeds("standard"), preset.standard.first_seed) == "5 seeds (5–9)"
         assert [c.seed for _, c in E.build_configs(preset, "standard")][::len(preset.levels)] == [5, 6, 7, 8, 9]
 
 
@@ -190,6 +191,13 @@ def test_cifar10_presets_say_where_and_how_to_run_them(monkeypatch):
         line = E.data_line(name)
         assert "CIFAR-10" in line and "cifar-10-python.tar.gz" in line and f"experiment run {name} --wait" in line
         assert "\n" not in line
+
+
+def test_seeds_text_gives_the_range_of_fresh_seeds():
+    assert [E.seeds_text(5), E.seeds_text(1), E.seeds_text(5, 5), E.seeds_text(1, 5)] == \
+        ["5 seeds", "1 seed", "5 seeds (5–9)", "1 seed (5)"]
+    shipped = E.analyze_bundle(E.RESULTS_DIR / "reference" / "resnet-shortcut.zip")
+    assert shipped.seeds_text == "5 seeds (5–9)" and "; 5 seeds (5–9); group" in shipped.to_markdown()
 
 
 def test_unknown_names_budgets_and_seeds_are_config_errors():

@@ -310,7 +310,7 @@ def test_experiment_launch_queues_levels_times_seeds_in_one_group(app_env: Path)
 
     at = app("pages/6_Experiments.py")
     at.selectbox(key="exp.preset").set_value("pooling").run()
-    budget = at.radio(key="exp.budget")
+    budget = at.radio(key="exp.budget.pooling")
     assert budget.options == [budget.format_func(b) for b in experiments.BUDGETS] and budget.value == "standard"
     assert budget.options[1] == "standard: all training images, 6 epochs · 5 seeds"
     assert at.number_input(key="exp.seeds.pooling.standard").value == 5
@@ -319,7 +319,7 @@ def test_experiment_launch_queues_levels_times_seeds_in_one_group(app_env: Path)
     assert any(c.value.startswith("Why this budget: quick's 4 epochs left") for c in at.caption)
     budget.set_value("quick").run()
     assert at.number_input(key="exp.seeds.pooling.quick").value == 3
-    at.radio(key="exp.budget").set_value("standard").run()
+    at.radio(key="exp.budget.pooling").set_value("standard").run()
     at.number_input(key="exp.seeds.pooling.standard").set_value(2).run()
     assert_clean(at)
     at.button(key="exp.launch").click().run()
