@@ -1,11 +1,9 @@
 """cnnkit.bench: the benchmark command runs end to end (short mode) and reports what the issue asks."""
 from __future__ import annotations
 
-import json
-import subprocess
-
 import pytest
 from support import requires_fmnist
+from support.cli import cnnkit, last_json, one_line_error
 
 from cnnkit import bench, bench_dashboard
 from cnnkit.store import Store
@@ -55,10 +53,9 @@ def test_format_report_says_why_the_dashboard_was_not_measured():
 @requires_fmnist
 @pytest.mark.slow
 def test_bench_short_runs_in_ci(python, cli_env):
-    proc = subprocess.run([python, "-m", "cnnkit", "bench", "--short", "--models", "lenet", "mlp", "--json"],
-                          env=cli_env, capture_output=True, text=True, timeout=1200)
+    proc = cnnkit(python, cli_env, "bench", "--short", "--models", "lenet", "mlp", "--json", timeout=1200)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    report = last_json(proc.stdout)
     assert [r["case"] for r in report["throughput"]] == ["lenet@28", "mlp@28"]
     for row in report["throughput"]:
         assert row["repeats"] == 3 and row["textbook_s"] > 0 and row["ours_s"] > 0
@@ -77,14 +74,8 @@ def test_bench_short_runs_in_ci(python, cli_env):
 
 
 def test_bench_refuses_unknown_sections_in_one_line(python, cli_env):
-    proc = subprocess.run([python, "-m", "cnnkit", "bench", "--sections", "gpu-magic"], env=cli_env,
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2
-    assert proc.stderr.strip().count("\n") == 0 and "--sections" in proc.stderr and "Traceback" not in proc.stderr
+    one_line_error(cnnkit(python, cli_env, "bench", "--sections", "gpu-magic", timeout=120), "--sections")
 
 
 def test_bench_refuses_unknown_models_in_one_line(python, cli_env):
-    proc = subprocess.run([python, "-m", "cnnkit", "bench", "--models", "vgg99"], env=cli_env,
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2
-    assert proc.stderr.strip().count("\n") == 0 and "--models" in proc.stderr and "Traceback" not in proc.stderr
+    one_line_error(cnnkit(python, cli_env, "bench", "--models", "vgg99", timeout=120), "--models")

@@ -748,9 +748,10 @@ def build_configs(preset: Preset | str, budget: str = "quick", seeds: int | None
 
 def seeds_text(n: int, first: int = 0) -> str:
     """'5 seeds', or '5 seeds (5–9)' when they do not start at 0 (a budget on fresh seeds)."""
+    text = f"{n} seed{'s' * (n != 1)}"
     if not first:
-        return f"{n} seed{'s' * (n != 1)}"
-    return f"{n} seed{'s' * (n != 1)} ({first}–{first + n - 1})" if n > 1 else f"1 seed ({first})"
+        return text
+    return f"{text} ({first}–{first + n - 1})" if n > 1 else f"{text} ({first})"
 
 
 def describe_budget(preset: Preset, budget: str) -> str:

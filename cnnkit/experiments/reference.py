@@ -48,6 +48,7 @@ def _other_seeds(budget: str) -> str:
     for preset in catalogue():
         if preset.seeds(budget) != DEFAULT_SEEDS[budget]:
             by_seeds.setdefault(preset.seeds(budget), []).append(preset.name)
+
     def listed(names: list[str]) -> str:
         return "the zoo" if names == ["zoo"] else " and ".join(filter(None, (", ".join(names[:-1]), names[-1])))
 
@@ -360,14 +361,13 @@ def _budget_seeds(reports: dict[str, ExperimentReport]) -> list[tuple[str, int]]
 def _total_wall_text(reports: dict[str, ExperimentReport]) -> str:
     """' In all: the presets' wall times add up to …; the runs took … from the first start to the last
     finish, pauses between sittings left out' (or '')."""
-    walls = [r.wall_seconds for r in reports.values() if r.wall_seconds]
-    if not walls:
+    spans = [(r.first_start, r.last_finish) for r in reports.values() if r.wall_seconds]
+    if not spans:
         return ""
-    spans = [(r.first_start, r.last_finish) for r in reports.values() if r.first_start and r.last_finish]
-    busy = (f"; the runs took {_union_seconds(spans) / 60:.0f} min from the first start to the last finish, "
-            "pauses between sittings left out" if spans else "")
-    presets = f"{len(walls)} presets'" if len(walls) > 1 else "preset's"
-    return f" In all: the {presets} wall times add up to {sum(walls) / 60:.0f} min{busy}."
+    presets = f"{len(spans)} presets'" if len(spans) > 1 else "preset's"
+    return (f" In all: the {presets} wall times add up to {sum(end - start for start, end in spans) / 60:.0f} min; "
+            f"the runs took {_union_seconds(spans) / 60:.0f} min from the first start to the last finish, pauses "
+            "between sittings left out.")
 
 
 def _union_seconds(spans: list[tuple[float, float]]) -> float:

@@ -123,7 +123,6 @@ class ExperimentReport:
     counts: dict[str, int]
     finished: bool
     created: str | None
-    wall_seconds: float | None
     host: dict[str, Any]
     devices: list[str]
     command: str | None = None
@@ -133,8 +132,13 @@ class ExperimentReport:
     margin: float | None = None  # the preset's equivalence margin (accuracy)
     paired: bool = False  # levels compared seed by seed (Preset.paired)
     ranking: list[str] = field(default_factory=list)  # a ranking preset's levels, best mean first
-    first_start: float | None = None  # the first of its runs to start, and the last to finish (epoch seconds)
-    last_finish: float | None = None
+    first_start: float | None = None  # the first of its runs to start, and the last to finish (epoch seconds;
+    last_finish: float | None = None  # None while any run is active)
+
+    @property
+    def wall_seconds(self) -> float | None:
+        """From the first start to the last finish of its runs; None until every run has ended."""
+        return None if self.first_start is None or self.last_finish is None else self.last_finish - self.first_start
 
     @property
     def seeds_text(self) -> str:
@@ -149,7 +153,7 @@ class ExperimentReport:
         raise KeyError(label)
 
     def to_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in asdict(self).items() if k != "levels"}
+        out = {k: v for k, v in asdict(self).items() if k != "levels"} | {"wall_seconds": self.wall_seconds}
         out["levels"] = [lv.to_dict() for lv in self.levels]
         return jsonable(out)
 
@@ -309,7 +313,6 @@ def _report(group: dict[str, Any], runs: list[_RunRecord], source: str) -> Exper
         agreement=agreement, claims=claims, expected=preset.expected if preset else "",
         note=preset.note if preset else "", counts=counts, finished=active == 0,
         created=meta.get("created"),
-        wall_seconds=(max(ends) - min(starts)) if starts and ends and active == 0 else None,
         first_start=min(starts) if starts else None, last_finish=max(ends) if ends and active == 0 else None,
         host=meta.get("host", {}), devices=sorted({r.device for r in runs if r.device}),
         command=meta.get("command"),
