@@ -22,17 +22,18 @@ _EXPORTS = {
     "ConfigError": "cnnkit.errors",
     "CnnkitError": "cnnkit.errors",
     "build_model": "cnnkit.models.registry",
-    "describe": "cnnkit.anatomy",
-    "summarize": "cnnkit.anatomy",
+    "describe": "cnnkit.models.anatomy",
+    "summarize": "cnnkit.models.anatomy",
     "fit": "cnnkit.engine",
-    "Reporter": "cnnkit.engine",
+    "Reporter": "cnnkit.events",
+    "MetricPoint": "cnnkit.events",
     "Store": "cnnkit.store",
-    "explain_run": "cnnkit.explain",
-    "training_memory": "cnnkit.memory",
-    "receptive_fields": "cnnkit.receptive",
-    "profile_step": "cnnkit.layer_profile",
+    "explain_run": "cnnkit.insight.explain",
+    "training_memory": "cnnkit.insight.memory",
+    "receptive_fields": "cnnkit.models.receptive",
+    "profile_step": "cnnkit.insight.layer_profile",
 }
-_RENAMED = {"load_dataset": ("cnnkit.data", "load")}
+_RENAMED = {"load_dataset": ("cnnkit.data.loading", "load")}
 
 __all__ = [*_EXPORTS, *_RENAMED]
 

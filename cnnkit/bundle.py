@@ -18,7 +18,8 @@ from typing import Any
 
 from cnnkit.config import RunConfig
 from cnnkit.errors import CnnkitError, StoreError
-from cnnkit.store import Status, Store, is_run_id
+from cnnkit.events import Status
+from cnnkit.store import Store, is_run_id
 
 FORMAT = "cnnkit-bundle"
 VERSION = 1

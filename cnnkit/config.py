@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from cnnkit.datasets import DATASETS
+from cnnkit.data.datasets import DATASETS
 from cnnkit.errors import ConfigError
 from cnnkit.params import Param
 

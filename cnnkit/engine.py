@@ -22,53 +22,20 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from cnnkit import anatomy, augment, data
 from cnnkit.config import RunConfig
 from cnnkit.cpu_threads import ThreadGovernor
+from cnnkit.data import augment, loading
 from cnnkit.errors import ConfigError, StoreError
-from cnnkit.models import registry
+from cnnkit.events import CallbackReporter, MetricPoint, Reporter, Status
+from cnnkit.models import anatomy, registry
 from cnnkit.models.layers import initialize
 from cnnkit.models.shapes import check_fits
 from cnnkit.plan import RunPlan, plan_run
-from cnnkit.store import Status
 
 EVAL_BATCH = 1024
 
 # How fit() can end; the store's Status has the rest (queued, running, …).
 COMPLETED, CANCELLED, DIVERGED, OOM = Status.COMPLETED, Status.CANCELLED, Status.DIVERGED, Status.OOM
-
-
-@dataclass
-class MetricPoint:
-    step: int
-    epoch: float
-    split: str
-    name: str
-    value: float
-    wall: float
-
-
-class Reporter:
-    """Receives a run's events; subclass and override what you need (all methods are no-ops)."""
-
-    def start(self, info: dict[str, Any]) -> None:
-        """Once, before the first step: device, params, MACs, steps per epoch, total steps."""
-
-    def first_step(self) -> None:
-        """Once, when this process has finished its first optimizer step (job-start latency)."""
-
-    def log(self, points: list[MetricPoint]) -> None:
-        """Every report (``reports_per_epoch`` per epoch) and at every epoch's end."""
-
-
-class CallbackReporter(Reporter):
-    """Calls ``callback(points)`` with every batch of metric points (the notebook-friendly reporter)."""
-
-    def __init__(self, callback: Callable[[list[MetricPoint]], None]):
-        self.callback = callback
-
-    def log(self, points: list[MetricPoint]) -> None:
-        self.callback(points)
 
 
 @dataclass
@@ -151,7 +118,7 @@ def fit(
     should_stop: Callable[[], bool] | None = None,
     checkpoint: Path | str | None = None,
     resume: bool = False,
-    dataset: data.Data | None = None,
+    dataset: loading.Data | None = None,
     predictions: Path | str | None = None,
     governor: ThreadGovernor | None = None,
 ) -> FitResult:
@@ -171,7 +138,7 @@ def fit(
     should_stop = should_stop or (lambda: False)
     plan = plan_run(config, resolve_device(config.device))
     check_fits(config.model, config.model_options, plan.input_shape)
-    trainer = Trainer(plan, dataset or data.load(config.dataset), checkpoint, predictions)
+    trainer = Trainer(plan, dataset or loading.load(config.dataset), checkpoint, predictions)
     if resume:
         trainer.restore()
     reporter.start(trainer.info())
@@ -188,7 +155,7 @@ def fit(
 class Trainer:
     """One run's training state: data and model on the device, optimizer, counters, history."""
 
-    def __init__(self, plan: RunPlan, raw: data.Data, checkpoint: Path | str | None,
+    def __init__(self, plan: RunPlan, raw: loading.Data, checkpoint: Path | str | None,
                  predictions: Path | str | None = None):
         config, device = plan.config, plan.device
         self.config, self.device = config, device
@@ -197,7 +164,8 @@ class Trainer:
             torch.backends.cudnn.benchmark = True
             torch.backends.cuda.matmul.allow_tf32 = True
             torch.backends.cudnn.allow_tf32 = True
-        self.data = data.variant(raw, config.subset, config.test_subset, config.permute_pixels, config.seed).to(device)
+        self.data = loading.variant(raw, config.subset, config.test_subset, config.permute_pixels,
+                                    config.seed).to(device)
         self.input_shape = plan.input_shape
         self.transform = plan.transform
         self.augmenter = augment.make_augmenter(config.augment, config.crop_padding, self.data.train_x, config.seed)

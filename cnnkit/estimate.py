@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnnkit.config import RunConfig
-from cnnkit.datasets import DATASETS
-from cnnkit.store import Status, Store
+from cnnkit.data.datasets import DATASETS
+from cnnkit.events import Status
+from cnnkit.store import Store
 
 # The model side (cnnkit.anatomy, cnnkit.models, cnnkit.plan) is imported inside the functions that
 # use it: it imports torch (about a second), which a page that only shows an estimate need not wait for.
@@ -80,7 +81,7 @@ def model_macs(config: RunConfig) -> int:
     channels, size, _ = plan.input_shape
     key = (config.model, json.dumps(config.model_options, sort_keys=True), channels, size, plan.num_classes)
     if key not in _MACS:  # an estimate asks for the same few models over and over; each count builds one
-        from cnnkit import anatomy
+        from cnnkit.models import anatomy
 
         _MACS[key] = anatomy.describe(config.model, channels, size, plan.num_classes, **config.model_options).macs
     return _MACS[key]

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import torch
 
-from cnnkit import data
 from cnnkit.config import RunConfig
-from cnnkit.datasets import DatasetSpec
+from cnnkit.data import datasets, transform
+from cnnkit.data.datasets import DatasetSpec
 from cnnkit.models import registry
 
 
@@ -24,7 +24,7 @@ class RunPlan:
     dataset: DatasetSpec
     input_shape: tuple[int, int, int]  # (C, H, W) the model takes
     device: torch.device
-    transform: data.BatchTransform  # uint8 batch on ``device`` → the model's input
+    transform: transform.BatchTransform  # uint8 batch on ``device`` → the model's input
 
     @property
     def num_classes(self) -> int:
@@ -34,9 +34,9 @@ class RunPlan:
 def plan_run(config: RunConfig, device: torch.device | str = "cpu") -> RunPlan:
     """The plan of ``config`` on ``device``."""
     model = registry.get(config.model)
-    dataset = data.get_spec(config.dataset)
+    dataset = datasets.get_spec(config.dataset)
     input_shape = model.input_shape(dataset.channels, config.input_size)
     channels, size, _ = input_shape
     device = torch.device(device)
-    transform = data.make_transform(dataset, size, channels, config.normalize, device)
-    return RunPlan(config, model, dataset, input_shape, device, transform)
+    batch_transform = transform.make_transform(dataset, size, channels, config.normalize, device)
+    return RunPlan(config, model, dataset, input_shape, device, batch_transform)

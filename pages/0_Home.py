@@ -4,9 +4,11 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from cnnkit import reference
+from cnnkit import d2l
+from cnnkit.events import Status
 from cnnkit.jobs.process import supervisor_running
-from cnnkit.store import Status, Store
+from cnnkit.store import Store
+from cnnkit.views import home
 from cnnkit.views.runs import live_table
 from ui.navigation import PAGES
 
@@ -33,7 +35,7 @@ def first_comparison(store: Store) -> None:
              "half a minute; the sigmoid net sits at chance for its first epoch before it climbs, the ReLU net "
              "is past 80 % by then. Then open **Compare**.")
     if st.button("Run the first comparison", type="primary", key="home.first"):
-        group, ids = reference.queue_first_comparison(store)
+        group, ids = home.queue_first_comparison(store)
         st.success(f"{ui.start_supervisor(store)} {len(ids)} runs in group {group}.")
         st.page_link("pages/4_Compare.py", label="Compare them", icon=":material/monitoring:",
                      query_params={"group": group})
@@ -41,8 +43,8 @@ def first_comparison(store: Store) -> None:
 
 def reference_table() -> None:
     st.subheader("Reference results")
-    st.caption(reference.SOURCE + "; single runs, expect ±0.01–0.03.")
-    st.dataframe(reference.table(), hide_index=True,
+    st.caption(d2l.SOURCE + "; single runs, expect ±0.01–0.03.")
+    st.dataframe(d2l.table(), hide_index=True,
                  column_config={"params": st.column_config.NumberColumn(format="localized")})
 
 

@@ -7,10 +7,11 @@ from typing import Any
 import streamlit as st
 
 import ui
-from cnnkit import anatomy, layer_profile, memory, plots
-from cnnkit.datasets import DATASETS
+from cnnkit import plots
+from cnnkit.data.datasets import DATASETS
 from cnnkit.errors import ConfigError
-from cnnkit.models import registry, shapes
+from cnnkit.insight import layer_profile, memory
+from cnnkit.models import anatomy, registry, shapes
 from cnnkit.views import models as view
 from ui import forms
 

@@ -9,7 +9,8 @@ from streamlit.delta_generator import DeltaGenerator
 import ui
 from cnnkit import compare
 from cnnkit.errors import CnnkitError
-from cnnkit.store import Run, Status
+from cnnkit.events import Status
+from cnnkit.store import Run
 from cnnkit.views import runs as view
 
 REFRESH_SECONDS = 3.0

@@ -8,8 +8,10 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from cnnkit import compare, report
+from cnnkit import compare
+from cnnkit.compare import report
 from cnnkit.views import search as search_view
+from cnnkit.views.compare import CompareView, build_view
 
 CURVE_ROWS = (("train_loss", "train_acc"), ("test_loss", "test_acc"))
 FILTERS = (("models", "model"), ("datasets", "dataset"), ("statuses", "status"), ("groups", "group"), ("tags", "tag"))
@@ -91,7 +93,7 @@ def remember(sel: compare.Selection) -> None:
     st.query_params.from_dict(sel.to_query())
 
 
-def curves(view: compare.CompareView) -> None:
+def curves(view: CompareView) -> None:
     for row in CURVE_ROWS:
         for col, key in zip(st.columns(2), row):
             col.plotly_chart(view.curves[key], key=f"compare.fig.{key}")
@@ -103,7 +105,7 @@ def group_table(summary: pd.DataFrame) -> None:
         c: st.column_config.NumberColumn(format="%.4f") for c in summary.columns if "acc" in c})
 
 
-def results(view: compare.CompareView) -> None:
+def results(view: CompareView) -> None:
     st.subheader("Results")
     st.dataframe(view.table, hide_index=True, key="compare.table", column_config=RESULT_FORMATS)
     c1, c2 = st.columns([1, 3])
@@ -125,7 +127,7 @@ def search_section(group: str) -> None:
     st.dataframe(search_view.trials_table(found), hide_index=True, key="compare.search.trials")
 
 
-def exports(view: compare.CompareView, sel: compare.Selection) -> None:
+def exports(view: CompareView, sel: compare.Selection) -> None:
     st.subheader("Export")
     table, summary, figures = view.table, view.summary, dict(view.curves, scatter=view.scatter)
     query = sel.query_string()
@@ -145,7 +147,7 @@ def exports(view: compare.CompareView, sel: compare.Selection) -> None:
                          help="a standalone page with the interactive figures; opens offline")
 
 
-def system_metrics(view: compare.CompareView, sel: compare.Selection) -> None:
+def system_metrics(view: CompareView, sel: compare.Selection) -> None:
     """CPU, memory and GPU of each run's job over its training, drawn when asked for (one more query)."""
     if not st.toggle("System metrics: CPU, memory and GPU of each run's job", key="compare.system"):
         return
@@ -166,7 +168,7 @@ with ui.guard():
     view_controls(run_picker(frame))
     sel = compare.Selection(**{name: widget_value(name) for name in compare.FIELDS})
     remember(sel)
-    view = compare.build_view(store, sel, frame=frame)
+    view = build_view(store, sel, frame=frame)
     st.caption(f"{len(view.runs)} runs · {view.points:,} points · built in {view.seconds:.2f} s"
                + (f" · this view's link ends in `?{sel.query_string()}`" if sel.query_string() else ""))
     if view.runs.empty:

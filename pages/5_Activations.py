@@ -5,8 +5,10 @@ import streamlit as st
 import torch
 
 import ui
-from cnnkit import activations, data, explain, plots
+from cnnkit import plots
+from cnnkit.data import datasets, loading
 from cnnkit.errors import CnnkitError
+from cnnkit.insight import activations, explain
 from cnnkit.store import Run
 from cnnkit.views import activations as view
 from cnnkit.views.common import missing_dataset
@@ -16,8 +18,8 @@ NO_RUN = "No finished run with a checkpoint yet. Train one (a 1-epoch LeNet take
 
 
 @st.cache_resource(show_spinner="Loading the dataset…", max_entries=3)
-def dataset(name: str) -> data.Data:
-    return data.load(name)
+def dataset(name: str) -> loading.Data:
+    return loading.load(name)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -38,7 +40,7 @@ def run_picker() -> Run | None:
 def dataset_preview() -> None:
     """A few test images per class of any installed dataset."""
     c1, c2 = st.columns([1, 3])
-    name = c1.selectbox("dataset", list(data.DATASETS), format_func=lambda d: data.DATASETS[d].title,
+    name = c1.selectbox("dataset", list(datasets.DATASETS), format_func=lambda d: datasets.DATASETS[d].title,
                         key="act.preview.dataset")
     per_class = c1.slider("images per class", 1, 16, 8, key="act.preview.n")
     seed = c1.number_input("shuffle", 0, 10_000, 0, key="act.preview.seed", help="another random pick")
@@ -48,11 +50,11 @@ def dataset_preview() -> None:
         return
     images, titles = activations.preview(dataset(name), per_class, int(seed))
     c2.plotly_chart(plots.image_grid(images.numpy(), titles, cols=per_class, cell=56,
-                                     title=f"{data.DATASETS[name].title}: {per_class} test images per class"),
+                                     title=f"{datasets.DATASETS[name].title}: {per_class} test images per class"),
                     key="act.preview.fig")
 
 
-def image_picker(ds: data.Data, side: str, default_class: int) -> int:
+def image_picker(ds: loading.Data, side: str, default_class: int) -> int:
     """Two ways to choose a test image; returns its index in the test set."""
     classes = ds.spec.classes
     mode = st.radio(f"image {side}", ("by class", "by index"), horizontal=True, key=f"act.mode.{side}")
@@ -66,7 +68,7 @@ def image_picker(ds: data.Data, side: str, default_class: int) -> int:
     return int(st.number_input(f"test index {side} (0–{n - 1})", 0, n - 1, 0, key=f"act.index.{side}"))
 
 
-def image_column(ds: data.Data, side: str, index: int, image: torch.Tensor, probs: torch.Tensor,
+def image_column(ds: loading.Data, side: str, index: int, image: torch.Tensor, probs: torch.Tensor,
                  maps: list[activations.FeatureMaps], position: int) -> None:
     """One test image, the model's answer, and its feature maps (``position`` in the batch)."""
     label = int(ds.test_y[index])
@@ -80,7 +82,7 @@ def image_column(ds: data.Data, side: str, index: int, image: torch.Tensor, prob
                         key=f"act.maps.{side}.{layer.layer}")
 
 
-def feature_maps(run: Run, ds: data.Data, loaded: activations.LoadedRun) -> tuple[int, int]:
+def feature_maps(run: Run, ds: loading.Data, loaded: activations.LoadedRun) -> tuple[int, int]:
     """Two test images side by side with the first conv layers' maps, then conv 1's filters; returns the
     images' test indices."""
     a_default, b_default = view.default_pair(run.dataset)
@@ -134,7 +136,7 @@ def other_run(run: Run) -> Run | None:
     return next(r for r in others if r.id == chosen)
 
 
-def attribution(run: Run, ds: data.Data, loaded: activations.LoadedRun, indices: list[int]) -> None:
+def attribution(run: Run, ds: loading.Data, loaded: activations.LoadedRun, indices: list[int]) -> None:
     """Grad-CAM or saliency over the two chosen test images, then image A under this run and another."""
     method, layer = attribution_controls(loaded)
     images, labels = ds.test_x[indices], ds.test_y[indices]
@@ -163,7 +165,7 @@ def attribution(run: Run, ds: data.Data, loaded: activations.LoadedRun, indices:
                                      title=f"{METHOD_NAMES[method]}: one image, two runs"), key="act.xai.runs")
 
 
-def mistakes(run: Run, ds: data.Data) -> None:
+def mistakes(run: Run, ds: loading.Data) -> None:
     """The confusion matrix and the misclassified test images, filtered by true and predicted class."""
     try:
         preds = activations.predictions(store, run.id)

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page
 
-from cnnkit import browser
-from cnnkit.dashboard_server import ROOT, env_for, serve
+from cnnkit.bench import browser
+from cnnkit.bench.server import ROOT, env_for, serve
 from cnnkit.store import Store
 
 SHOTS = ("compare", "models", "activations", "runs", "search", "experiments")
@@ -53,11 +53,11 @@ def take(name: str, page: Page, url: str, home: Path, group: str | None, search:
 
 def train_first_comparison(home: Path) -> str:
     """Queue the home page's first comparison and train it with a foreground supervisor; returns the group."""
-    from cnnkit import reference
-    from cnnkit.store import Status
+    from cnnkit.events import Status
+    from cnnkit.views import home
 
     store = Store(home)
-    group, _ = reference.queue_first_comparison(store)
+    group, _ = home.queue_first_comparison(store)
     subprocess.run([sys.executable, "-m", "cnnkit", "worker", "--store", str(home), "--idle-exit", "1"],
                    cwd=ROOT, env=env_for(home), check=True, timeout=900, stdout=subprocess.DEVNULL)
     statuses = {r.status for r in store.list_runs()}

@@ -10,7 +10,7 @@ import pytest
 from support import FMNIST
 from support.procs import Procs
 
-from cnnkit import data
+from cnnkit.data import loading
 from cnnkit.store import Store
 
 
@@ -46,14 +46,14 @@ def python() -> str:
 def no_missing_data(monkeypatch: pytest.MonkeyPatch) -> None:
     """Launching an experiment needs no dataset when its runs are finished by hand: every dataset counts as
     installed."""
-    monkeypatch.setattr(data, "is_available", lambda name, root=None: True)
+    monkeypatch.setattr(loading, "is_available", lambda name, root=None: True)
 
 
 @pytest.fixture(scope="session")
-def fmnist() -> data.Data:
+def fmnist() -> loading.Data:
     if not FMNIST:
         pytest.skip("Fashion-MNIST is not installed")
-    return data.load("fashion-mnist")
+    return loading.load("fashion-mnist")
 
 
 # The reliability ledger: the `record` fixture and the end-of-run table + artifacts/reliability.json.

@@ -8,16 +8,17 @@ from typing import Any
 import pytest
 import torch
 
-from cnnkit import activations, data
 from cnnkit.config import RunConfig
+from cnnkit.data import loading
 from cnnkit.errors import CnnkitError, StoreError
+from cnnkit.insight import activations
 from cnnkit.jobs.runner import execute
 from cnnkit.store import Store
 
-pytestmark = pytest.mark.skipif(not data.is_available("fashion-mnist"), reason="Fashion-MNIST is not installed")
+pytestmark = pytest.mark.skipif(not loading.is_available("fashion-mnist"), reason="Fashion-MNIST is not installed")
 
 
-def train(store: Store, fmnist: data.Data, **fields) -> str:
+def train(store: Store, fmnist: loading.Data, **fields) -> str:
     config = RunConfig(epochs=1, subset=0.02, test_subset=0.05, batch_size=64, device="cpu", **fields)
     run_id = store.create_run(config, foreground=True)
     assert execute(store, run_id, dataset=fmnist) == "completed", store.get(run_id).error
@@ -28,7 +29,7 @@ Trained = tuple[Store, str, str]  # the store, the LeNet run id, the MLP run id
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory, fmnist: data.Data) -> Trained:
+def trained(tmp_path_factory: pytest.TempPathFactory, fmnist: loading.Data) -> Trained:
     store = Store(tmp_path_factory.mktemp("act") / "store")
     lenet = train(store, fmnist, model="lenet", model_options={"activation": "relu", "pool": "max"}, lr=0.1,
                   permute_pixels=True)
@@ -36,7 +37,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, fmnist: data.Data) -> Trai
     return store, lenet, mlp
 
 
-def test_feature_maps_of_the_first_two_conv_layers(trained: Trained, fmnist: data.Data) -> None:
+def test_feature_maps_of_the_first_two_conv_layers(trained: Trained, fmnist: loading.Data) -> None:
     store, lenet, _ = trained
     loaded = activations.load_run(store, lenet)
     assert not loaded.model.training and loaded.permutation is not None
@@ -49,12 +50,12 @@ def test_feature_maps_of_the_first_two_conv_layers(trained: Trained, fmnist: dat
     assert probs.shape == (3, 10) and torch.allclose(probs.sum(1), torch.ones(3))
 
 
-def test_prepare_applies_the_runs_own_pixel_permutation(trained: Trained, fmnist: data.Data) -> None:
+def test_prepare_applies_the_runs_own_pixel_permutation(trained: Trained, fmnist: loading.Data) -> None:
     store, lenet, _ = trained
     loaded = activations.load_run(store, lenet)
     image = fmnist.test_x[:1]
     x = activations.prepare(loaded, image)
-    expected = data.permute_pixels(image, data.pixel_permutation(28, 28)).float() / 255
+    expected = loading.permute_pixels(image, loading.pixel_permutation(28, 28)).float() / 255
     assert torch.allclose(x, expected)
 
 
@@ -68,7 +69,7 @@ def test_conv1_filters_and_the_mlp_has_none(trained: Trained) -> None:
         activations.conv1_filters(loaded)
 
 
-def test_predictions_confusion_and_misclassified(trained: Trained, fmnist: data.Data) -> None:
+def test_predictions_confusion_and_misclassified(trained: Trained, fmnist: loading.Data) -> None:
     store, lenet, _ = trained
     preds = activations.predictions(store, lenet)
     n = preds["label"].numel()
@@ -103,7 +104,7 @@ def test_missing_or_hostile_checkpoint_is_a_one_line_store_error(store: Store, t
         activations.load_run(store, "../../etc")
 
 
-def test_preview_and_picking_by_class(fmnist: data.Data) -> None:
+def test_preview_and_picking_by_class(fmnist: loading.Data) -> None:
     images, titles = activations.preview(fmnist, per_class=3)
     assert images.shape == (30, 1, 28, 28) and titles[:3] == ["T-shirt/top"] * 3 and titles[-1] == "Ankle boot"
     again, _ = activations.preview(fmnist, per_class=3)

@@ -5,9 +5,8 @@ import pytest
 import torch
 import torchvision
 
-from cnnkit import anatomy
-from cnnkit.anatomy import describe, summarize
-from cnnkit.models import build_model
+from cnnkit.models import anatomy, build_model
+from cnnkit.models.anatomy import describe, summarize
 from cnnkit.models.shapes import CollapseError
 
 

@@ -6,8 +6,8 @@ import math
 import pytest
 import torch
 
-from cnnkit import augment
-from cnnkit.augment import Augmenter, make_augmenter, pca_basis, pca_colour, random_crop, random_flip
+from cnnkit.data import augment
+from cnnkit.data.augment import Augmenter, make_augmenter, pca_basis, pca_colour, random_crop, random_flip
 
 
 def gen(seed: int = 0) -> torch.Generator:

@@ -5,13 +5,13 @@ import pytest
 from support import requires_fmnist
 from support.cli import cnnkit, last_json, one_line_error
 
-from cnnkit import bench, bench_dashboard
+from cnnkit.bench import suite
 from cnnkit.store import Store
 
 
 def test_fill_store_makes_finished_runs_with_curves(tmp_path):
     store = Store(tmp_path / "store")
-    bench.fill_store(store, runs=3, epochs=4)
+    suite.fill_store(store, runs=3, epochs=4)
     runs = store.list_runs()
     assert len(runs) == 3 and {r.status for r in runs} == {"completed"}
     rows = store.epoch_rows(runs[0].id)
@@ -37,7 +37,7 @@ def test_format_report_prints_every_figure():
                       "epoch_seconds": {"none": 1.2, "runs": 1.26, "compare": 1.21},
                       "ratio": {"runs": 1.05, "compare": 1.008}},
     }
-    text = bench.format_report(report)
+    text = suite.format_report(report)
     assert "4.0×" in text and "not reached" in text and "0.30 s" in text and "0.40 s" in text
     assert "one busy process" in text and "3.1" in text and "governor" in text
     assert "1.9 ms of sampling in 19.0 s of training (0.01 %" in text
@@ -47,7 +47,7 @@ def test_format_report_prints_every_figure():
 def test_format_report_says_why_the_dashboard_was_not_measured():
     report = {"machine": {"cpu": "cpu", "cores": 2, "torch": "2", "gpu": None}, "device": "cpu",
               "date": "2026-01-01", "short": True, "dashboard": {"skipped": "Chromium is not installed"}}
-    assert "dashboard: skipped (Chromium is not installed)" in bench.format_report(report)
+    assert "dashboard: skipped (Chromium is not installed)" in suite.format_report(report)
 
 
 @requires_fmnist
@@ -67,7 +67,7 @@ def test_bench_short_runs_in_ci(python, cli_env):
     assert set(threads) == {"idle", "one busy process"} and all(s > 0 for row in threads.values() for s in row.values())
     dashboard = report["dashboard"]
     if "skipped" not in dashboard:  # Chromium and Playwright come with setup.sh --dev
-        assert [p["page"] for p in dashboard["pages"]] == list(bench_dashboard.PAGES)
+        assert [p["page"] for p in dashboard["pages"]] == list(dashboard.PAGES)
         assert all(p["first_s"] > 0 and 0 <= p["idle_cpu"] < 2 for p in dashboard["pages"])
         assert set(dashboard["ratio"]) == {"runs", "compare"} and all(r > 0 for r in dashboard["ratio"].values())
         assert "interference" in proc.stdout

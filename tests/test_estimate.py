@@ -47,7 +47,7 @@ def test_scaled_by_macs_from_other_models(store: Store) -> None:
 
 
 def test_macs_are_counted_once_per_model_options_and_input(monkeypatch: pytest.MonkeyPatch) -> None:
-    from cnnkit import anatomy
+    from cnnkit.models import anatomy
 
     lenet, wide = RunConfig(), RunConfig(model_options={"channels": [12, 32]})
     counts = (estimate.model_macs(lenet), estimate.model_macs(wide))

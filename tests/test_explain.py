@@ -10,10 +10,11 @@ import torch
 from PIL import Image
 from support import requires_fmnist
 
-from cnnkit import data, explain
-from cnnkit.activations import LoadedRun, conv_layers
 from cnnkit.config import RunConfig
+from cnnkit.data import loading
 from cnnkit.errors import ConfigError, StoreError
+from cnnkit.insight import explain
+from cnnkit.insight.activations import LoadedRun, conv_layers
 from cnnkit.jobs.runner import execute
 from cnnkit.models import registry
 from cnnkit.plan import plan_run
@@ -97,13 +98,14 @@ def test_pixel_permuted_runs_get_their_maps_back_in_image_order() -> None:
     plan = plan_run(config)
     torch.manual_seed(0)
     net = registry.build_model("lenet", 1, 10, 28).eval()
-    permutation = data.pixel_permutation(28, 28)
+    permutation = loading.pixel_permutation(28, 28)
     permuted = LoadedRun("aaaaaaaa", "p", config, net, plan.dataset, plan.transform, permutation)
     plain = LoadedRun("bbbbbbbb", "q", config.replace(permute_pixels=False), net, plan.dataset, plan.transform, None)
     images = torch.randint(0, 256, (2, 1, 28, 28), dtype=torch.uint8)
     targets = torch.tensor([1, 4])
     back, _, _ = explain.attribution_maps(permuted, images, "saliency", targets=targets)
-    seen, _, _ = explain.attribution_maps(plain, data.permute_pixels(images, permutation), "saliency", targets=targets)
+    shuffled = loading.permute_pixels(images, permutation)
+    seen, _, _ = explain.attribution_maps(plain, shuffled, "saliency", targets=targets)
     assert torch.allclose(back.flatten(1)[:, permutation], seen.flatten(1))
 
 
@@ -122,7 +124,7 @@ def test_overlay_and_panels_are_rgb_images() -> None:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, str, str]:
     """A tiny finished LeNet (ReLU, max-pool) and a tiny finished MLP in one store."""
-    if not data.is_available("fashion-mnist"):
+    if not loading.is_available("fashion-mnist"):
         pytest.skip("Fashion-MNIST is not installed")
     store = Store(tmp_path_factory.mktemp("explain") / "store")
     ids = []

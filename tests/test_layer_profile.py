@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from cnnkit import anatomy, layer_profile
 from cnnkit.errors import ConfigError
-from cnnkit.layer_profile import BACKWARD, PREFIX, charge
+from cnnkit.insight import layer_profile
+from cnnkit.insight.layer_profile import BACKWARD, PREFIX, charge
+from cnnkit.models import anatomy
 
 
 @dataclass

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cnnkit import anatomy, memory
 from cnnkit.errors import ConfigError
+from cnnkit.insight import memory
+from cnnkit.models import anatomy
 
 LENET_PARAMS = 61_706
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cnnkit.memory_probe import check, measure_peak
+from cnnkit.insight.memory_probe import check, measure_peak
 
 
 @pytest.mark.parametrize(("model", "size", "batch"), [

@@ -5,10 +5,10 @@ import pytest
 import torch
 from torch import nn
 
-from cnnkit.anatomy import describe
 from cnnkit.config import RunConfig
 from cnnkit.errors import ConfigError
 from cnnkit.models import MODELS, build_model, get, names
+from cnnkit.models.anatomy import describe
 from cnnkit.models.layers import initialize
 from cnnkit.models.mlp import MATCHABLE
 from cnnkit.models.resnet import Residual

@@ -5,7 +5,8 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from cnnkit import anatomy, plots
+from cnnkit import plots
+from cnnkit.models import anatomy
 
 
 def test_curves_draw_bands_behind_means_and_reference_stars() -> None:

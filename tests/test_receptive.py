@@ -5,10 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cnnkit import anatomy
-from cnnkit.models import registry
+from cnnkit.models import anatomy, registry
+from cnnkit.models.receptive import PIXEL, WHOLE, Field, receptive_fields
 from cnnkit.models.vgg import vgg_block
-from cnnkit.receptive import PIXEL, WHOLE, Field, receptive_fields
 
 
 def fields_of(model: str, size: int | None = None, **options: object) -> dict[str, tuple]:

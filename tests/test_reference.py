@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from cnnkit import anatomy, reference
+from cnnkit import d2l
 from cnnkit.config import RunConfig
+from cnnkit.models import anatomy
+from cnnkit.views import home
 
 
 def test_table_has_the_seven_d2l_rows() -> None:
-    rows = reference.table()
+    rows = d2l.table()
     assert [r["model"] for r in rows][:2] == ["LeNet (sigmoid, avg-pool)", "AlexNet"]
     assert len(rows) == 7
     lenet = rows[0]
@@ -16,36 +18,36 @@ def test_table_has_the_seven_d2l_rows() -> None:
     assert rows[5]["test acc"] == "0.708–0.807"
 
 
-@pytest.mark.parametrize("ref", [r for r in reference.D2L if r.params], ids=lambda r: r.label)
-def test_reference_parameter_counts_match_our_models(ref: reference.Reference) -> None:
+@pytest.mark.parametrize("ref", [r for r in d2l.D2L if r.params], ids=lambda r: r.label)
+def test_reference_parameter_counts_match_our_models(ref: d2l.Reference) -> None:
     anat = anatomy.describe(ref.model, 1, ref.input_size, 10, **dict(ref.model_options))
     assert anat.total_params == ref.params
 
 
-@pytest.mark.parametrize("ref", reference.D2L, ids=lambda r: r.label)
-def test_every_row_is_a_valid_config_that_matches_itself(ref: reference.Reference) -> None:
+@pytest.mark.parametrize("ref", d2l.D2L, ids=lambda r: r.label)
+def test_every_row_is_a_valid_config_that_matches_itself(ref: d2l.Reference) -> None:
     config = RunConfig.from_dict(ref.config())
-    assert reference.match(config.to_dict()) == ref
+    assert d2l.match(config.to_dict()) == ref
 
 
 def test_match_needs_the_same_recipe_and_for_model_does_not() -> None:
     config = RunConfig(model="lenet", lr=0.1).to_dict()
-    assert reference.match(config) is None
-    assert reference.for_model("lenet").label.startswith("LeNet")
-    assert reference.for_model("lenet", {"activation": "sigmoid", "pool": "avg"}).label.startswith("LeNet")
-    assert reference.for_model("lenet", {"batchnorm": "true"}).label == "BN-LeNet"
-    assert reference.for_model("lenet", {"activation": "relu"}) is None
-    assert reference.for_model("vgg11", {"width_ratio": 4.0}).label.startswith("VGG-11")
+    assert d2l.match(config) is None
+    assert d2l.for_model("lenet").label.startswith("LeNet")
+    assert d2l.for_model("lenet", {"activation": "sigmoid", "pool": "avg"}).label.startswith("LeNet")
+    assert d2l.for_model("lenet", {"batchnorm": "true"}).label == "BN-LeNet"
+    assert d2l.for_model("lenet", {"activation": "relu"}) is None
+    assert d2l.for_model("vgg11", {"width_ratio": 4.0}).label.startswith("VGG-11")
 
 
 def test_overlay_points_one_per_metric_and_row() -> None:
-    points = reference.overlay_points([("lenet", {}), ("lenet", {}), ("mlp", {})])
+    points = d2l.overlay_points([("lenet", {}), ("lenet", {}), ("mlp", {})])
     assert {p["metric"] for p in points} == {"train_loss", "train_acc", "test_acc"}
     assert len(points) == 3 and all(p["epoch"] == 10 for p in points)
 
 
 def test_first_comparison_is_two_variants_times_two_seeds_of_valid_configs() -> None:
-    runs = reference.first_comparison()
+    runs = home.first_comparison()
     assert len(runs) == 4 and len({name for name, _ in runs}) == 4
     configs = [RunConfig.from_dict(c) for _, c in runs]
     assert {c.model_options.get("activation") for c in configs} == {"sigmoid", "relu"}
@@ -61,8 +63,8 @@ def test_queue_first_comparison_makes_one_group_of_its_runs(tmp_path) -> None:
     from cnnkit.store import Store
 
     store = Store(tmp_path / "store")
-    group, ids = reference.queue_first_comparison(store)
+    group, ids = home.queue_first_comparison(store)
     runs = store.list_runs(group=group)
     assert sorted(r.id for r in runs) == sorted(ids) and len(ids) == 4
-    assert sorted(r.name for r in runs) == sorted(name for name, _ in reference.first_comparison())
+    assert sorted(r.name for r in runs) == sorted(name for name, _ in home.first_comparison())
     assert all("first-comparison" in r.tags and r.status == "queued" for r in runs)

@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from cnnkit import plots, report
+from cnnkit import plots
+from cnnkit.compare import report
 
 
 def table() -> pd.DataFrame:

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from cnnkit import stats
+from cnnkit.experiments import stats
 
 
 def test_summarize_mean_and_sample_std():

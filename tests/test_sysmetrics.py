@@ -7,8 +7,8 @@ import time
 import pytest
 import torch
 
-from cnnkit import sysmetrics
-from cnnkit.sysmetrics import CPU_METRICS, CUDA_METRICS, MIB, NVML_METRICS, SystemSampler
+from cnnkit.jobs import system_metrics
+from cnnkit.jobs.system_metrics import CPU_METRICS, CUDA_METRICS, MIB, NVML_METRICS, SystemSampler
 
 
 def test_a_cpu_sample() -> None:
@@ -23,10 +23,10 @@ def test_a_cpu_sample() -> None:
 
 
 def test_peak_rss_is_this_process_high_water_mark() -> None:
-    before = sysmetrics.peak_rss()
+    before = system_metrics.peak_rss()
     block = bytearray(64 * MIB)
     block[::4096] = b"x" * len(block[::4096])  # touch every page
-    assert sysmetrics.peak_rss() >= before and sysmetrics.peak_rss() >= 64 * MIB
+    assert system_metrics.peak_rss() >= before and system_metrics.peak_rss() >= 64 * MIB
 
 
 @pytest.fixture
@@ -75,4 +75,4 @@ def test_a_real_cuda_sample() -> None:
 
 
 def test_a_sample_costs_well_under_a_millisecond() -> None:
-    assert sysmetrics.sampling_cost(samples=50) < 1e-3
+    assert system_metrics.sampling_cost(samples=50) < 1e-3

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from cnnkit.table import format_count, format_mean_std, format_pct, format_table
+from cnnkit.text import format_count, format_mean_std, format_pct, format_table
 
 
 def test_columns_are_padded_to_the_widest_cell():

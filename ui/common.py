@@ -13,9 +13,10 @@ import streamlit as st
 
 from cnnkit.errors import CnnkitError
 from cnnkit.estimate import format_seconds
+from cnnkit.events import Status
 from cnnkit.jobs.process import supervisor_pid, supervisor_running
-from cnnkit.store import Status, Store, default_home
-from cnnkit.table import format_count
+from cnnkit.store import Store, default_home
+from cnnkit.text import format_count
 
 NO_SUPERVISOR_ENV = "CNNKIT_NO_SUPERVISOR"
 DEBUG_ENV = "CNNKIT_DEBUG"
@@ -128,11 +129,11 @@ def warm_imports() -> threading.Thread:
     once per server, so that the first visit of a page does not wait seconds for it. The home page calls
     it after it has drawn itself."""
     def work() -> None:
-        import cnnkit.activations  # noqa: F401 - torch and the models come with it
         import cnnkit.compare  # noqa: F401 - pandas and plotly
         import cnnkit.experiments  # noqa: F401
-        import cnnkit.memory  # noqa: F401 - torch's memory tracker: a second of its own
-        from cnnkit import anatomy
+        import cnnkit.insight.activations  # noqa: F401 - torch and the models come with it
+        import cnnkit.insight.memory  # noqa: F401 - torch's memory tracker: a second of its own
+        from cnnkit.models import anatomy
 
         anatomy.describe("lenet", 1, 28, 10)  # the first one pays for torch's first dispatches and the flop counter
 

@@ -21,8 +21,9 @@ from urllib.parse import urlparse
 
 from cnnkit.bridges import metric_key
 from cnnkit.errors import ConfigError
-from cnnkit.store import Run, Status, Store
-from cnnkit.store.views import flat_config
+from cnnkit.events import Status
+from cnnkit.store import Run, Store
+from cnnkit.store.queries import flat_config
 
 if TYPE_CHECKING:
     import pandas as pd

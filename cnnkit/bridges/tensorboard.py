@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cnnkit.bridges import metric_key
-from cnnkit.datasets import DATASETS
+from cnnkit.data.datasets import DATASETS
 from cnnkit.errors import ConfigError
 from cnnkit.store import Run, Store
-from cnnkit.store.views import flat_config
+from cnnkit.store.queries import flat_config
 
 if TYPE_CHECKING:
     import pandas as pd

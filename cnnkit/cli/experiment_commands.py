@@ -11,7 +11,7 @@ from cnnkit import experiments
 from cnnkit.cli.common import Parser, add_command, emit_json, store_of
 from cnnkit.errors import ConfigError
 from cnnkit.params import Param
-from cnnkit.table import format_table
+from cnnkit.text import format_table
 
 
 def _experiment_args(args: argparse.Namespace) -> tuple[str, int | None]:

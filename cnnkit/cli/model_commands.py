@@ -11,11 +11,11 @@ from cnnkit.cli.common import add_command, emit_json, split_assignment, store_of
 from cnnkit.config import FIELD_PARAMS, RunConfig, param_for
 from cnnkit.errors import ConfigError
 from cnnkit.params import Param
-from cnnkit.table import format_count, format_table
+from cnnkit.text import format_count, format_table
 
 if TYPE_CHECKING:
-    from cnnkit.anatomy import Anatomy
-    from cnnkit.memory import TrainingMemory
+    from cnnkit.insight.memory import TrainingMemory
+    from cnnkit.models.anatomy import Anatomy
 
 # Modules that import torch (the models, anatomy, the engine, bench) are imported inside the commands.
 
@@ -34,8 +34,8 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from cnnkit import anatomy, memory
-    from cnnkit.models import registry
+    from cnnkit.insight import memory
+    from cnnkit.models import anatomy, registry
     from cnnkit.models.shapes import CollapseError, smallest_input
 
     spec = registry.get(args.model)
@@ -62,12 +62,12 @@ def cmd_summary(args: argparse.Namespace) -> int:
     est = memory.training_memory(args.model, channels, side, classes, batch, optimizer, **options)
     extra: dict[str, Any] = {"batch_size": batch, "training_memory": est.to_dict()}
     if args.profile:
-        from cnnkit import layer_profile
+        from cnnkit.insight import layer_profile
 
         step = layer_profile.profile_step(args.model, channels, side, classes, batch, **options)
         extra["profile"] = {"step_ms": step.step_ms, "layers": layer_profile.time_shares(result, step)}
     if args.measure:
-        from cnnkit.memory_probe import check
+        from cnnkit.insight.memory_probe import check
 
         extra["memory_check"] = check(args.model, channels, side, classes, batch, optimizer, **options).to_dict()
     if args.format == "json":
@@ -90,7 +90,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def _print_summary(model: str, result: Anatomy, est: TrainingMemory, extra: dict[str, Any]) -> None:
     """`summary`'s table: per layer, then the totals, the memory, and the time profile when asked for."""
-    from cnnkit.memory import activation_bytes
+    from cnnkit.insight.memory import activation_bytes
 
     batch = extra["batch_size"]
     rows = []
@@ -128,10 +128,10 @@ def _blank(value: Any) -> Any:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from cnnkit import bench
+    from cnnkit.bench import suite, throughput
     from cnnkit.models import registry
 
-    cases = {c.model for c in bench.CASES}
+    cases = {c.model for c in throughput.CASES}
     for model in args.models or []:
         if model not in cases:
             raise ConfigError("--models", f"must be among {', '.join(sorted(cases))}, got {model!r}")
@@ -142,15 +142,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from cnnkit.engine import resolve_device
 
     resolve_device(RunConfig(device=args.device).device)
-    sections = tuple(args.sections or bench.SECTIONS)
+    sections = tuple(args.sections or suite.SECTIONS)
     for section in sections:
-        if section not in bench.SECTIONS:
-            raise ConfigError("--sections", f"must be among {', '.join(bench.SECTIONS)}, got {section!r}")
-    return bench.main(args.models, args.device, args.short, repeats, args.json, sections)
+        if section not in suite.SECTIONS:
+            raise ConfigError("--sections", f"must be among {', '.join(suite.SECTIONS)}, got {section!r}")
+    return suite.main(args.models, args.device, args.short, repeats, args.json, sections)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from cnnkit import explain
+    from cnnkit.insight import explain
 
     method = explain.check_method(args.method)
     out = explain.png_path(args.out)

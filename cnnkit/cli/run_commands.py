@@ -24,13 +24,14 @@ from cnnkit.cli.common import (
     split_assignment,
     store_of,
 )
+from cnnkit.events import Status
 from cnnkit.jobs.base import Slot
 from cnnkit.jobs.process import supervisor_running
 from cnnkit.jobs.supervisor import ensure_supervisor, serve
 from cnnkit.params import Param
-from cnnkit.store import Status, run_row
+from cnnkit.store import run_row
 from cnnkit.sweep import expand, run_name
-from cnnkit.table import format_table
+from cnnkit.text import format_table
 
 if TYPE_CHECKING:
     from cnnkit.engine import MetricPoint
@@ -66,12 +67,12 @@ class _ProgressBar:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from cnnkit import data
+    from cnnkit.data import loading
     from cnnkit.jobs.runner import execute
 
     config = config_from_args(args)
     check_labels(args)
-    dataset = data.load(config.dataset)  # a missing dataset is a one-line error before any run exists
+    dataset = loading.load(config.dataset)  # a missing dataset is a one-line error before any run exists
     store = store_of(args)
     run_id = store.create_run(config, args.name, tags=args.tag, foreground=True)
     stop = threading.Event()

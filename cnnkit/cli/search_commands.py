@@ -7,13 +7,14 @@ import sys
 
 from cnnkit import search
 from cnnkit.cli.common import STORE_HELP, add_train_options, check_labels, config_from_args, emit_json, store_of
+from cnnkit.data import datasets
 from cnnkit.errors import ConfigError
 from cnnkit.jobs.supervisor import ensure_supervisor
 from cnnkit.store import Store, check_tags
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from cnnkit import data
+    from cnnkit.data import loading
 
     base = config_from_args(args)
     check_labels(args)
@@ -21,9 +22,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     plan = search.SearchPlan(base, space, search.TRIALS.parse(args.trials), args.prune,
                              search.PRUNE_AFTER.parse(args.prune_after), search.PARALLEL.parse(args.parallel),
                              check_tags(args.tag))
-    if not data.is_available(base.dataset):
-        raise ConfigError("--dataset", f"{data.get_spec(base.dataset).title} is not installed here: "
-                                       f"{data.get_spec(base.dataset).how_to_get}")
+    if not loading.is_available(base.dataset):
+        raise ConfigError("--dataset", f"{datasets.get_spec(base.dataset).title} is not installed here: "
+                                       f"{datasets.get_spec(base.dataset).how_to_get}")
     store = store_of(args)
     group = search.start_search(store, plan, args.name)
     ensure_supervisor(store)

@@ -1,4 +1,5 @@
-"""Comparing runs, for the Compare page (and the curves of the Experiments page).
+"""Comparing runs, for the Compare page (``cnnkit.views.compare`` puts it together) and the curves of the
+Experiments page.
 
 One module per job, in the order the data flows:
 
@@ -8,7 +9,6 @@ One module per job, in the order the data flows:
 - ``bands``: smoothing and the mean ± std band over the seeds of a group;
 - ``results``: the result table and its per-group summary;
 - ``figures``: the curves and the scatter;
-- ``view``: ``build_view``, all of the above for one selection;
 - ``system``: the runs' system metrics (CPU, memory, GPU) as curves, drawn on request.
 """
 from cnnkit.compare.bands import mean_band, smooth
@@ -17,9 +17,7 @@ from cnnkit.compare.grouping import group_order, group_values, groupable_fields,
 from cnnkit.compare.results import RESULT_COLUMNS, group_summary, result_table
 from cnnkit.compare.system import system_figures
 from cnnkit.compare.urlstate import FIELDS, GROUPABLE, MAX_RUNS, SCATTER_X, X_AXES, Selection
-from cnnkit.compare.view import MAX_POINTS, CompareView, build_view
 
-__all__ = ["FIELDS", "GROUPABLE", "MAX_POINTS", "MAX_RUNS", "RESULT_COLUMNS", "SCATTER_X", "X_AXES", "CompareView",
-           "Selection", "build_view", "filter_options", "filter_runs", "group_order", "group_summary",
-           "group_values", "groupable_fields", "labelled_groups", "mean_band", "result_table",
-           "run_choices", "select", "smooth", "system_figures"]
+__all__ = ["FIELDS", "GROUPABLE", "MAX_RUNS", "RESULT_COLUMNS", "SCATTER_X", "X_AXES", "Selection", "filter_options",
+           "filter_runs", "group_order", "group_summary", "group_values", "groupable_fields", "labelled_groups",
+           "mean_band", "result_table", "run_choices", "select", "smooth", "system_figures"]

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cnnkit import d2l as d2l_reference
 from cnnkit import plots
-from cnnkit import reference as d2l_reference
 from cnnkit.compare.bands import mean_band, smooth
 from cnnkit.compare.grouping import group_order, is_grouped, run_labels
 from cnnkit.compare.urlstate import SCATTER_X, X_AXES, Selection

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pandas as pd
 
 from cnnkit.compare.urlstate import MAX_RUNS, Selection
-from cnnkit.store import Status, Store
+from cnnkit.events import Status
+from cnnkit.store import Store
 
 
 def filter_runs(frame: pd.DataFrame, sel: Selection) -> pd.DataFrame:

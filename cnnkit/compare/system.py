@@ -9,8 +9,8 @@ import pandas as pd
 from cnnkit import plots
 from cnnkit.compare.figures import curve_series
 from cnnkit.compare.urlstate import X_AXES, Selection
+from cnnkit.jobs.system_metrics import CPU_METRICS, CUDA_METRICS, NVML_METRICS, SPLIT, TITLES
 from cnnkit.store import Store
-from cnnkit.sysmetrics import CPU_METRICS, CUDA_METRICS, NVML_METRICS, SPLIT, TITLES
 
 PLOTTED = tuple(n for n in (*CPU_METRICS, *CUDA_METRICS, *NVML_METRICS) if n != "cpu_percent_avg")  # a running mean
 MAX_POINTS = 200

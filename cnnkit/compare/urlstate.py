@@ -6,7 +6,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlencode
 
-from cnnkit.store import Status, is_run_id
+from cnnkit.events import Status
+from cnnkit.store import is_run_id
 
 X_AXES = {"epoch": "epoch", "step": "step", "wall": "wall time (s)"}
 SCATTER_X = {"params": "parameters", "macs": "MACs per image", "train_seconds": "training time (s)"}

@@ -54,7 +54,7 @@ module re-exports their API. ``catalogue``, ``launch`` and ``reference`` are als
 functions here, so ``cnnkit.experiments.launch`` is the function; import from a submodule by its
 full name (``from cnnkit.experiments.verdict import ...``).
 """
-from cnnkit.experiments.catalogue import (
+from cnnkit.experiments.presets import (
     ALL_BUDGETS,
     BUDGETS,
     CATALOGUE_NOTE,
@@ -79,7 +79,7 @@ from cnnkit.experiments.catalogue import (
     runs_on,
     seeds_text,
 )
-from cnnkit.experiments.launch import (
+from cnnkit.experiments.queue import (
     GROUP_KIND,
     META_VERSION,
     NAME_SEP,
@@ -90,13 +90,7 @@ from cnnkit.experiments.launch import (
     launch,
     wait,
 )
-from cnnkit.experiments.reference import (
-    PROJECT,
-    REFERENCE_COMMAND,
-    RESULTS_DIR,
-    reference,
-    write_readme,
-)
+from cnnkit.experiments.shipped import PROJECT, REFERENCE_COMMAND, RESULTS_DIR, reference, write_readme
 from cnnkit.experiments.verdict import (
     CHANCE_MARGIN,
     ExperimentReport,

@@ -6,12 +6,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cnnkit import stats
 from cnnkit.bundle import BundleError, read_bundle
 from cnnkit.config import RunConfig
-from cnnkit.datasets import DATASETS
+from cnnkit.d2l import for_model as d2l_row
+from cnnkit.data.datasets import DATASETS
 from cnnkit.errors import ConfigError, StoreError
-from cnnkit.experiments.catalogue import (
+from cnnkit.events import Status
+from cnnkit.experiments import stats
+from cnnkit.experiments.presets import (
     ALL_BUDGETS,
     Claim,
     Preset,
@@ -21,10 +23,9 @@ from cnnkit.experiments.catalogue import (
     level_config,
     seeds_text,
 )
-from cnnkit.experiments.launch import GROUP_KIND, NAME_SEP
-from cnnkit.reference import for_model as d2l_row
-from cnnkit.store import Status, Store
-from cnnkit.table import format_mean_std, format_pct
+from cnnkit.experiments.queue import GROUP_KIND, NAME_SEP
+from cnnkit.store import Store
+from cnnkit.text import format_mean_std, format_pct
 
 CHANCE_MARGIN = 0.05  # a final test accuracy below chance + this means the run did not learn
 # How often the verdict's 95 % Welch interval excludes 0, by seeds per level: when the levels do not differ at all

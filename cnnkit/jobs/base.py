@@ -4,7 +4,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from cnnkit.store import Run, Status
+from cnnkit.events import Status
+from cnnkit.store import Run
 
 
 @dataclass(frozen=True)

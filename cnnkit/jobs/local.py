@@ -17,11 +17,12 @@ from pathlib import Path
 
 import torch
 
-from cnnkit import data
 from cnnkit.cpu_threads import ThreadGovernor
+from cnnkit.data import loading
 from cnnkit.engine import warm_up
+from cnnkit.events import Status
 from cnnkit.jobs.base import Executor, Exit, Slot
-from cnnkit.store import Run, Status, Store, is_alive, process_start
+from cnnkit.store import Run, Store, is_alive, process_start
 
 START_METHODS = ("fork", "spawn")
 
@@ -59,7 +60,7 @@ class LocalExecutor(Executor):
         self.children: dict[str, int] = {}  # run id → pid of a process we started
         self.adopted: dict[str, tuple[int, str | None]] = {}  # run id → (pid, start) of earlier ones
         self.popen: dict[str, subprocess.Popen] = {}
-        self.datasets: dict[str, data.Data | None] = {}
+        self.datasets: dict[str, loading.Data | None] = {}
         if start_method == "fork":
             # GNU OpenMP does not survive fork: a child of a process that has ever run a parallel
             # region deadlocks in its own first one. This process only decodes datasets, so it stays
@@ -115,11 +116,11 @@ class LocalExecutor(Executor):
         self.children[run_id] = pid
         self.store.set_process(run_id, pid, process_start(pid))
 
-    def _dataset(self, name: str) -> data.Data | None:
+    def _dataset(self, name: str) -> loading.Data | None:
         """Decoded datasets stay in this process; forked jobs share the pages copy-on-write."""
         if name not in self.datasets:
             try:
-                self.datasets[name] = data.load(name)
+                self.datasets[name] = loading.load(name)
             except Exception:
                 return None  # the job loads it itself and reports the error as its own
         return self.datasets[name]
@@ -187,7 +188,7 @@ def _name_process(name: str) -> None:
         pass
 
 
-def job_main(store: Store, run_id: str, slot: Slot, dataset: data.Data | None = None) -> int:
+def job_main(store: Store, run_id: str, slot: Slot, dataset: loading.Data | None = None) -> int:
     """Body of a job process: pin it to its slot, run it, exit 0 whatever the run's outcome."""
     from cnnkit.jobs.runner import execute
 

@@ -24,8 +24,9 @@ import time
 from typing import Any
 
 from cnnkit.errors import CnnkitError, StoreError
+from cnnkit.events import Status
 from cnnkit.jobs.base import Executor, Exit, Slot
-from cnnkit.store import Run, Status, Store
+from cnnkit.store import Run, Store
 
 CANCEL_POLL = 0.5  # seconds between a task's looks at its cancel flag
 BEAT_EVERY = 0.5  # seconds between the supervisor's heartbeats for the runs it holds

@@ -16,11 +16,12 @@ from typing import Any
 
 from cnnkit.config import RunConfig
 from cnnkit.cpu_threads import ThreadGovernor
-from cnnkit.data import Data
+from cnnkit.data.loading import Data
 from cnnkit.engine import FitResult, MetricPoint, Reporter, fit, load_checkpoint
 from cnnkit.errors import CnnkitError
-from cnnkit.jobs.system_reporter import SystemMetrics
-from cnnkit.store import Status, Store
+from cnnkit.events import Status
+from cnnkit.jobs.system_metrics import SystemMetrics
+from cnnkit.store import Store
 
 Emit = Callable[[str, Any], None]
 TRACEBACK_LINES = 15

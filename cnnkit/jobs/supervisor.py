@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cnnkit.errors import StoreError
+from cnnkit.events import Status
 from cnnkit.jobs.base import Executor, Exit, Slot
 from cnnkit.jobs.process import WorkerLock, supervisor_pid, supervisor_running
 from cnnkit.search.driver import SearchDriver
-from cnnkit.store import Run, Status, Store
+from cnnkit.store import Run, Store
 
 CANCEL_TERM_AFTER = 4.0  # seconds the loop gets to notice the flag before SIGTERM
 CANCEL_KILL_AFTER = 7.0  # … and before SIGKILL

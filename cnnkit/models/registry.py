@@ -7,7 +7,7 @@ from typing import Any
 
 from torch import nn
 
-from cnnkit.datasets import DATASETS
+from cnnkit.data.datasets import DATASETS
 from cnnkit.errors import ConfigError
 from cnnkit.params import Param
 
@@ -98,7 +98,3 @@ def input_shape(name: str, dataset: str, input_size: int | None) -> tuple[int, i
     """(C, H, W) model ``name`` takes from ``dataset``; ``input_size`` None means its native side."""
     return get(name).input_shape(DATASETS[dataset].channels, input_size)
 
-
-def in_channels_for(name: str, dataset: str) -> int:
-    """Channels model ``name`` takes from ``dataset`` (its own where it fixes them)."""
-    return input_shape(name, dataset, None)[0]

@@ -23,8 +23,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cnnkit.errors import ConfigError, StoreError
+from cnnkit.events import Status
 from cnnkit.search.study import GROUP_KIND, SearchPlan, open_study, storage
-from cnnkit.store import Run, Status, Store
+from cnnkit.store import Run, Store
 
 if TYPE_CHECKING:
     import optuna

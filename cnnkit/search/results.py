@@ -9,9 +9,10 @@ from typing import Any
 
 import pandas as pd
 
+from cnnkit.events import Status
 from cnnkit.search.driver import ADDED, RUN_ID
 from cnnkit.search.study import OBJECTIVE, SearchPlan, open_study, plan_of
-from cnnkit.store import Status, Store
+from cnnkit.store import Store
 
 TRIAL_COLUMNS = ("trial", "state", "value", "run_id", "run_status", "pruned_at_epoch")
 
@@ -64,7 +65,7 @@ class SearchReport:
                 "done": self.done, "paused_by": self.paused_by}
 
     def to_text(self) -> str:
-        from cnnkit.table import format_table
+        from cnnkit.text import format_table
 
         keys = self.plan.space.keys
         rows = [[int(r["trial"]), r["state"].lower(), "" if pd.isna(r["value"]) else f"{r['value']:.4f}",

@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from cnnkit.errors import StoreError
+from cnnkit.events import Status
 from cnnkit.store.database import Database
 from cnnkit.store.process_identity import process_start
 from cnnkit.store.run import Run, check_name, check_run_id, check_tags, run_from_row
-from cnnkit.store.status import Status
 
 if TYPE_CHECKING:
     from cnnkit.config import RunConfig

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnnkit.errors import StoreError
-from cnnkit.store.status import Status
+from cnnkit.events import Status
 
 RUN_ID_RE = re.compile(r"^[0-9a-f]{8}\Z")  # \Z, not $: "$" also matches before a trailing newline
 MAX_NAME, MAX_TAGS, MAX_TAG = 200, 20, 50  # run names and tags, wherever they come from

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from cnnkit import explain
-from cnnkit.activations import FeatureMaps, LoadedRun, conv_layers
-from cnnkit.store import Run, Status, Store
+from cnnkit.events import Status
+from cnnkit.insight import explain
+from cnnkit.insight.activations import FeatureMaps, LoadedRun, conv_layers
+from cnnkit.store import Run, Store
 
 SHOWABLE = (Status.COMPLETED, Status.CANCELLED)  # finished runs whose weights are worth looking at
 DEFAULT_PAIRS = {"fashion-mnist": (2, 4)}  # Pullover vs Coat: the pair the study notes ask about

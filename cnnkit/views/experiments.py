@@ -7,7 +7,9 @@ from pathlib import Path
 import pandas as pd
 
 from cnnkit import compare, estimate, experiments
-from cnnkit.store import Status, Store
+from cnnkit.events import Status
+from cnnkit.store import Store
+from cnnkit.views.compare import CompareView, build_view
 
 SEEDS_COLUMN = "seeds: " + " / ".join(experiments.BUDGETS)
 PUBLISHED_COLUMN = "d2l test acc (10 epochs)"
@@ -85,7 +87,7 @@ def preset_groups(store: Store, preset: str) -> dict[str, str]:
             if g["meta"].get("preset") == preset}
 
 
-def level_curves(store: Store, group_id: str) -> compare.CompareView | None:
+def level_curves(store: Store, group_id: str) -> CompareView | None:
     """The group's runs compared with one line (mean ± std over seeds) per level; None before any
     run is assigned a level."""
     meta = (store.group(group_id) or {}).get("meta", {})
@@ -95,7 +97,7 @@ def level_curves(store: Store, group_id: str) -> compare.CompareView | None:
     if not labels:
         return None
     groups = compare.labelled_groups(labels, meta.get("levels"))
-    return compare.build_view(store, compare.Selection(groups=[group_id]), groups=groups)
+    return build_view(store, compare.Selection(groups=[group_id]), groups=groups)
 
 
 def reference_bundles(results_dir: Path) -> list[Path]:

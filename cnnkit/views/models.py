@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from cnnkit.memory import activation_bytes
+from cnnkit.insight.memory import activation_bytes
 from cnnkit.params import Param
 
 

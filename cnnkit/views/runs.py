@@ -8,7 +8,8 @@ import time
 import pandas as pd
 
 from cnnkit.estimate import format_seconds
-from cnnkit.store import Run, Status, run_row
+from cnnkit.events import Status
+from cnnkit.store import Run, run_row
 
 PROBLEMS = (Status.FAILED, Status.DIVERGED, Status.OOM, Status.LOST)  # the statuses whose error and log it shows
 MAX_PROBLEMS = 10

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from support import requires_fmnist
 
-from cnnkit import cli, data
+from cnnkit import cli
 from cnnkit.cli import search_commands
+from cnnkit.data import loading
 from cnnkit.search import plan_of
 from cnnkit.store import Store
 
@@ -56,7 +57,7 @@ def test_search_records_the_plan_starts_a_supervisor_and_prints_the_group(store:
     (["--space", "lr=0.1,0.2", "--parallel", "x"], "error: --parallel: must be an integer in [1, 64], got 'x'"),
     (["--space", "lr=0.1,0.2", "--set", "pool=mean"], "error: pool: must be one of"),
     pytest.param(["--space", "lr=0.1,0.2", "--dataset", "mnist"], "error: --dataset: MNIST is not installed here: ",
-                 marks=pytest.mark.skipif(data.is_available("mnist"), reason="MNIST is installed here")),
+                 marks=pytest.mark.skipif(loading.is_available("mnist"), reason="MNIST is installed here")),
     ([], "error: the following arguments are required: --space"),
 ])
 def test_bad_input_is_one_line_and_records_nothing(store: Store, no_supervisor, capsys, argv: list[str],

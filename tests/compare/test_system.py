@@ -2,14 +2,14 @@
 metrics they recorded, and their costs in the result table that every export is made from."""
 from __future__ import annotations
 
-from cnnkit import report
+from cnnkit.compare import report
 from cnnkit.compare.grouping import group_values
 from cnnkit.compare.results import result_table
 from cnnkit.compare.system import system_figures
 from cnnkit.compare.urlstate import Selection
 from cnnkit.engine import MetricPoint
+from cnnkit.jobs.system_metrics import SPLIT
 from cnnkit.store import Store
-from cnnkit.sysmetrics import SPLIT
 
 
 def add_system(store: Store, run_id: str, rss: float, gpu: bool = False) -> None:

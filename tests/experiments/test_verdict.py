@@ -278,7 +278,7 @@ def simulated_rate(seeds: int, effect_sds: float, trials: int) -> float:
     """How often the verdict's interval excludes 0 for normal seed noise, levels ``effect_sds`` sds apart."""
     import numpy as np
 
-    from cnnkit import stats
+    from cnnkit.experiments import stats
 
     rng = np.random.default_rng(20261201)
     return sum(stats.welch_diff(rng.normal(effect_sds, 1, seeds), rng.normal(0, 1, seeds)).excludes_zero
@@ -296,7 +296,7 @@ def test_the_stated_error_rates_are_what_the_interval_does(seeds: int, effect: f
 def test_the_stated_false_alarm_rate_of_a_second_look(fresh_seeds: bool):
     import numpy as np
 
-    from cnnkit import stats
+    from cnnkit.experiments import stats
 
     rng = np.random.default_rng(20261202)
     trials, alarms = 3000, 0

@@ -10,7 +10,7 @@ import pytest
 from support import requires_fmnist
 
 from cnnkit.config import RunConfig
-from cnnkit.data import Data
+from cnnkit.data.loading import Data
 from cnnkit.jobs import runner
 from cnnkit.store import CHECKPOINT_NAME, Store
 

@@ -12,9 +12,8 @@ from cnnkit.bundle import export_bundle, import_bundle
 from cnnkit.config import RunConfig
 from cnnkit.engine import MetricPoint, Reporter
 from cnnkit.jobs import runner
-from cnnkit.jobs.system_reporter import SystemMetrics
+from cnnkit.jobs.system_metrics import CPU_METRICS, SPLIT, SystemMetrics
 from cnnkit.store import Store
-from cnnkit.sysmetrics import CPU_METRICS, SPLIT
 
 
 class Recorder(Reporter):

@@ -16,7 +16,7 @@ from reliability_support import (
 )
 from support import ROOT, wait_for
 
-from cnnkit.dashboard_server import free_port, launch_command
+from cnnkit.bench.server import free_port, launch_command
 
 CONFIG = ROOT / ".streamlit" / "config.toml"
 LISTEN = "0A"  # TCP state LISTEN in /proc/net/tcp

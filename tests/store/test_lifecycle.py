@@ -10,7 +10,8 @@ from support.store_data import config, point
 
 from cnnkit.config import RunConfig
 from cnnkit.errors import StoreError
-from cnnkit.store import Status, Store
+from cnnkit.events import Status
+from cnnkit.store import Store
 
 # ---- queueing and claiming ------------------------------------------------------------------------
 

@@ -6,7 +6,8 @@ import json
 import pytest
 
 from cnnkit.errors import StoreError
-from cnnkit.store import Status, check_name, check_run_id, check_tags, is_run_id
+from cnnkit.events import Status
+from cnnkit.store import check_name, check_run_id, check_tags, is_run_id
 
 
 def test_statuses_are_the_stored_words() -> None:

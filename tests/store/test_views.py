@@ -6,7 +6,8 @@ import pytest
 from support.store_data import config, point
 
 from cnnkit.errors import StoreError
-from cnnkit.store import Status, Store, run_row
+from cnnkit.events import Status
+from cnnkit.store import Store, run_row
 
 
 def test_log_metrics_latest_and_epoch_rows(store: Store) -> None:

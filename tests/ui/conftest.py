@@ -30,11 +30,11 @@ def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def lab_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Built once: 1 real completed LeNet run (if Fashion-MNIST is installed), a 2×2 lr×seed sweep group,
     a failed run with a log, a diverged run, a running run with points, a queued run."""
-    from cnnkit import data
+    from cnnkit.data import loading
 
     home = tmp_path_factory.mktemp("lab") / "store"
     store = Store(home)
-    if data.is_available("fashion-mnist"):
+    if loading.is_available("fashion-mnist"):
         train_real(store, RunConfig(model="lenet", model_options={"activation": "relu", "pool": "max"}, lr=0.1,
                                     epochs=1, subset=0.02, test_subset=0.05, batch_size=64, device="cpu"),
                    "real lenet")

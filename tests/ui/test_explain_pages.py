@@ -10,11 +10,11 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 from ui_helpers import app, assert_clean, train_real
 
-from cnnkit import data
 from cnnkit.config import RunConfig
+from cnnkit.data import loading
 from cnnkit.store import Store
 
-requires_fmnist = pytest.mark.skipif(not data.is_available("fashion-mnist"), reason="Fashion-MNIST is not installed")
+requires_fmnist = pytest.mark.skipif(not loading.is_available("fashion-mnist"), reason="Fashion-MNIST is not installed")
 
 
 def charts(at: AppTest, key: str) -> list:

@@ -12,11 +12,13 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 from ui_helpers import PAGES, app, assert_clean
 
-from cnnkit import reference
+from cnnkit import d2l
 from cnnkit.config import RunConfig
+from cnnkit.data import loading
 from cnnkit.jobs.process import supervisor_pid
 from cnnkit.models import registry
 from cnnkit.store import Store
+from cnnkit.views import home
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -38,12 +40,12 @@ def test_page_renders_with_runs_in_every_state(lab: Store, page: str) -> None:
 def test_home_on_an_empty_store_offers_the_reference_table_and_a_first_comparison(app_env: Path) -> None:
     at = app("dashboard.py")
     table = at.dataframe[0].value
-    assert len(table) == len(reference.D2L) and "test acc" in table.columns
+    assert len(table) == len(d2l.D2L) and "test acc" in table.columns
     at.button(key="home.first").click().run()
     assert_clean(at)
     store = Store(app_env)
     runs = store.list_runs()
-    expected = reference.first_comparison()
+    expected = home.first_comparison()
     assert sorted(r.name for r in runs) == sorted(name for name, _ in expected)
     assert len({r.group for r in runs}) == 1 and runs[0].group
     for name, fields in expected:
@@ -288,9 +290,9 @@ def test_compare_ignores_a_malformed_url(lab: Store) -> None:
 # ---- activations ----------------------------------------------------------------------------------
 
 def test_activations_page_shows_maps_filters_and_mistakes(lab: Store) -> None:
-    from cnnkit import data
+    from cnnkit.data import loading
 
-    if not data.is_available("fashion-mnist"):
+    if not loading.is_available("fashion-mnist"):
         pytest.skip("Fashion-MNIST is not installed")
     at = app("pages/5_Activations.py")
     assert_clean(at)
@@ -355,9 +357,8 @@ def test_experiment_verdict_curves_and_table_of_a_finished_group(app_env: Path) 
 
 
 def test_experiment_page_says_which_data_a_preset_runs_on(app_env: Path, monkeypatch) -> None:
-    from cnnkit import data
 
-    monkeypatch.setattr(data, "is_available", lambda name, root=None: name not in ("mnist", "cifar10"))
+    monkeypatch.setattr(loading, "is_available", lambda name, root=None: name not in ("mnist", "cifar10"))
     at = app("pages/6_Experiments.py")
     at.selectbox(key="exp.preset").set_value("cnn-vs-mlp-mnist").run()
     assert_clean(at)

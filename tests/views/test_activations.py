@@ -6,11 +6,12 @@ import os
 import numpy as np
 import torch
 
-from cnnkit.activations import FeatureMaps, LoadedRun
 from cnnkit.config import RunConfig
+from cnnkit.events import Status
+from cnnkit.insight.activations import FeatureMaps, LoadedRun
 from cnnkit.models import registry
 from cnnkit.plan import plan_run
-from cnnkit.store import Status, Store
+from cnnkit.store import Store
 from cnnkit.views.activations import (
     accuracy,
     attribution_methods,

@@ -5,9 +5,8 @@ import json
 
 import pytest
 
-from cnnkit import anatomy
 from cnnkit.errors import ConfigError
-from cnnkit.models import registry
+from cnnkit.models import anatomy, registry
 from cnnkit.views.models import (
     changed_options,
     input_size_param,

@@ -9,7 +9,8 @@ import pytest
 
 from cnnkit.config import RunConfig
 from cnnkit.engine import MetricPoint
-from cnnkit.store import Status, Store
+from cnnkit.events import Status
+from cnnkit.store import Store
 from cnnkit.views.runs import eta_seconds, is_problem, live_table, problem_runs, search_runs, with_eta_text
 
 

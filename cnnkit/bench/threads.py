@@ -12,9 +12,9 @@ from typing import Any
 
 import torch
 
-from cnnkit import data
 from cnnkit.config import RunConfig
 from cnnkit.cpu_threads import ThreadGovernor
+from cnnkit.data import loading
 from cnnkit.engine import fit
 
 MODES = ("all cores", "one thread", "governor")
@@ -29,7 +29,7 @@ def lenet_run(short: bool, **changes: object) -> RunConfig:
     return base.replace(**changes)
 
 
-def _epoch_seconds(config: RunConfig, dataset: data.Data, mode: str, cores: int) -> float:
+def _epoch_seconds(config: RunConfig, dataset: loading.Data, mode: str, cores: int) -> float:
     governor = None
     if mode == "governor":
         governor = ThreadGovernor(cores)
@@ -39,9 +39,9 @@ def _epoch_seconds(config: RunConfig, dataset: data.Data, mode: str, cores: int)
     return statistics.median(e["epoch_seconds"] for e in result.epochs[1:])  # the first one warms up
 
 
-def run(short: bool, log: Callable[[str], None], dataset: data.Data | None = None) -> dict[str, Any]:
+def run(short: bool, log: Callable[[str], None], dataset: loading.Data | None = None) -> dict[str, Any]:
     """Median epoch seconds per (load, mode), the modes alternating within each load."""
-    dataset = dataset or data.load("fashion-mnist")
+    dataset = dataset or loading.load("fashion-mnist")
     cores = os.cpu_count() or 1
     config = lenet_run(short, reports_per_epoch=1)
     before = torch.get_num_threads()
@@ -67,7 +67,7 @@ def run(short: bool, log: Callable[[str], None], dataset: data.Data | None = Non
 
 
 def format_section(section: dict[str, Any]) -> list[str]:
-    from cnnkit.table import format_table
+    from cnnkit.text import format_table
 
     rows = [(load, *(section["epoch_seconds"][load][m] for m in MODES)) for load in section["epoch_seconds"]]
     return [f"job threads ({section['cores']} cores; LeNet epoch seconds):",

@@ -18,10 +18,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from cnnkit.events import Status
 from cnnkit.jobs.process import supervisor_pid
-from cnnkit.store import Status, Store
+from cnnkit.store import Store
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 90.0
 
 

@@ -5,8 +5,8 @@ job samples its process: CPU utilisation (percent of one core since the previous
 shows it, and the average since the job started), resident memory now and at its peak; on CUDA
 also torch's own counters (memory this process has allocated, and its peak) and, through NVIDIA's
 management library (nvidia-ml-py) when it is there, the GPU's utilisation and the memory all
-processes use on it. cnnkit.jobs.system_reporter stores them with the report's step and epoch under
-split "system". A sample reads a handful of counters: ``sampling_cost`` measures tens of
+processes use on it. ``SystemMetrics``, a reporter, adds them to every report with the report's step and
+epoch, under split "system". A sample reads a handful of counters: ``sampling_cost`` measures tens of
 microseconds, about 0.3 ms inside a training job (the first read after a step waits on the kernel's
 accounting of the busy threads), next to epochs of seconds. torch is imported only to read the GPU's
 counters, so the pages that plot these metrics do not load it.
@@ -16,8 +16,11 @@ from __future__ import annotations
 import resource
 import sys
 import time
+from typing import Any
 
 import psutil
+
+from cnnkit.events import MetricPoint, Reporter
 
 SPLIT = "system"
 MIB = 2**20
@@ -99,3 +102,29 @@ def sampling_cost(device: str = "cpu", samples: int = 200) -> float:
         sampler.sample()
         times.append(time.perf_counter() - t0)
     return sorted(times)[len(times) // 2]
+
+
+class SystemMetrics(Reporter):
+    """Forwards every event to ``inner``, adding a system sample of this process (on ``device``, as the
+    run resolved it: "cpu", "cuda:0", …) to each batch of metric points."""
+
+    def __init__(self, inner: Reporter, device: str = "cpu"):
+        self.inner, self.device = inner, device
+        self.sampler: SystemSampler | None = None  # from the start of training: CPU averages count from there
+        self.seconds = 0.0  # spent sampling
+
+    def start(self, info: dict[str, Any]) -> None:
+        self.sampler = SystemSampler(self.device)
+        self.inner.start(info)
+
+    def first_step(self) -> None:
+        self.inner.first_step()
+
+    def log(self, points: list[MetricPoint]) -> None:
+        if points and self.sampler is not None:
+            t0 = time.perf_counter()
+            last = max(points, key=lambda p: p.step)
+            points = points + [MetricPoint(last.step, last.epoch, SPLIT, name, value, last.wall)
+                               for name, value in self.sampler.sample().items()]
+            self.seconds += time.perf_counter() - t0
+        self.inner.log(points)

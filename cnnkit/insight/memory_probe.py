@@ -26,9 +26,9 @@ from torch.nn import functional as F
 from cnnkit.config import RunConfig
 from cnnkit.engine import make_optimizer
 from cnnkit.errors import CnnkitError
-from cnnkit.memory import engine_layout, training_memory
+from cnnkit.insight.memory import engine_layout, training_memory
+from cnnkit.jobs.system_metrics import peak_rss
 from cnnkit.models import registry
-from cnnkit.sysmetrics import peak_rss
 
 MMAP_THRESHOLD = 65536
 TIMEOUT_S = 600
@@ -74,10 +74,10 @@ def measure_peak(model: str, in_channels: int, input_size: int, num_classes: int
     spec = {"model": model, "in_channels": in_channels, "input_size": input_size, "num_classes": num_classes,
             "batch": batch, "optimizer": optimizer, "device": device, "options": options}
     env = os.environ | {"MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD)}
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     try:
-        done = subprocess.run([sys.executable, "-m", "cnnkit.memory_probe", json.dumps(spec)], env=env,
+        done = subprocess.run([sys.executable, "-m", "cnnkit.insight.memory_probe", json.dumps(spec)], env=env,
                               capture_output=True, text=True, timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
         raise CnnkitError(f"measuring {model} at batch {batch} took over {TIMEOUT_S} s; try a smaller batch") from None

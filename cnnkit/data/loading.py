@@ -2,7 +2,7 @@
 
 Decoding the raw files takes seconds; the decoded tensors are cached in ``<data root>/cache`` so a
 job starts in well under a second. Everything per image (float conversion, augmentation, resizing,
-normalisation) happens later, per batch, on the training device (see ``BatchTransform``).
+normalisation) happens later, per batch, on the training device (see ``cnnkit.data.transform``).
 """
 from __future__ import annotations
 
@@ -14,16 +14,14 @@ import os
 import pickle
 import shutil
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
-from cnnkit.datasets import DATASETS, DatasetSpec, stand_ins
+from cnnkit.data.datasets import DatasetSpec, get_spec, stand_ins
 from cnnkit.errors import ConfigError, DataError
 
 # torchvision is imported only where raw files are read or downloaded: importing it takes about a
@@ -59,13 +57,9 @@ class Data:
 def data_root() -> Path:
     """``CNNKIT_DATA`` or ``<project>/data``."""
     env = os.environ.get("CNNKIT_DATA")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "data"
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "data"
 
 
-def get_spec(name: str) -> DatasetSpec:
-    if name not in DATASETS:
-        raise ConfigError("dataset", f"must be one of {', '.join(DATASETS)}, got {name!r}")
-    return DATASETS[name]
 
 
 def load(name: str, root: Path | str | None = None) -> Data:
@@ -303,52 +297,3 @@ def variant(data: Data, subset: float = 1.0, test_subset: float = 1.0, permute: 
         perm = pixel_permutation(data.spec.size, data.spec.size)
         out.train_x, out.test_x = permute_pixels(out.train_x, perm), permute_pixels(out.test_x, perm)
     return out
-
-
-@dataclass
-class BatchTransform:
-    """uint8 batch on the device → the float tensor the model takes.
-
-    Order matters: augmentations work at the dataset's own resolution (a 4-pixel crop means the
-    same at 28 px whatever the model's input), then the resize, then grey→RGB, then normalisation.
-    """
-
-    size: int
-    channels: int
-    mean: torch.Tensor | None = None  # (1, C, 1, 1) on the device, or None: no normalisation
-    std: torch.Tensor | None = None
-
-    def __call__(self, images: torch.Tensor,
-                 augment: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
-        x = images.float().div_(255)
-        if augment is not None:
-            x = augment(x)
-        if x.shape[-1] != self.size or x.shape[-2] != self.size:
-            x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False,
-                              antialias=x.shape[-1] > self.size)
-        if x.shape[1] != self.channels:
-            x = to_channels(x, self.channels)
-        if self.mean is not None:
-            x = (x - self.mean) / self.std
-        return x
-
-
-def to_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
-    """Grey → RGB by repetition; RGB → grey by luminance (ITU-R 601)."""
-    if channels == 3 and x.shape[1] == 1:
-        return x.expand(-1, 3, -1, -1)
-    if channels == 1 and x.shape[1] == 3:
-        weights = torch.tensor([0.299, 0.587, 0.114], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
-        return (x * weights).sum(1, keepdim=True)
-    raise ValueError(f"cannot turn {x.shape[1]} channels into {channels}")
-
-
-def make_transform(spec: DatasetSpec, size: int, channels: int, normalize: bool,
-                   device: torch.device | str = "cpu") -> BatchTransform:
-    if not normalize:
-        return BatchTransform(size, channels)
-    mean = torch.tensor(spec.mean, device=device).view(1, -1, 1, 1)
-    std = torch.tensor(spec.std, device=device).view(1, -1, 1, 1)
-    if channels != spec.channels:  # normalise after the channel change with the matching constants
-        mean, std = to_channels(mean, channels), to_channels(std, channels)
-    return BatchTransform(size, channels, mean, std)

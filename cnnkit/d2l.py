@@ -9,9 +9,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from cnnkit.config import RunConfig
-from cnnkit.store import Store
-
 SOURCE = "d2l-zh 2.0 train_ch6 (Fashion-MNIST, 10 epochs, SGD, Xavier init)"
 
 
@@ -59,24 +56,6 @@ D2L: tuple[Reference, ...] = (
     Reference("ResNet-18", "resnet18", (), 0.05, 256, 96, 0.012, 0.997, 0.893, params=11_178_378,
               macs=319_000_000),
 )
-
-# Parameter counts and MACs per image of the d2l models (1 input channel, 10 classes).
-D2L_PARAMS = {"lenet": 61_706, "alexnet": 46_764_746, "vgg11": 128_806_154, "vgg11/4": 43_093_322,
-              "nin": 1_992_166, "googlenet": 5_977_530, "resnet18": 11_178_378}
-D2L_MACS = {"lenet": 0.42e6, "alexnet": 939e6, "vgg11": 7.55e9, "nin": 764e6, "googlenet": 277e6,
-            "resnet18": 319e6}
-# torchvision's ImageNet models (3 channels, 1000 classes): params and GMACs.
-TORCHVISION = {"alexnet": (61_100_000, 0.71), "vgg11": (132_900_000, 7.6), "resnet18": (11_700_000, 1.8)}
-# Other anchors of the mission page (test accuracy).
-ANCHORS = (
-    ("LeCun 1998, LeNet-5 on MNIST", "mnist", "lenet", 1 - 0.0095),
-    ("Fashion-MNIST benchmark, ResNet-18", "fashion-mnist", "resnet18", 0.949),
-    ("Fashion-MNIST benchmark, VGG-16", "fashion-mnist", "vgg16", 0.935),
-    ("d2l-en LR schedules (modern LeNet, 30 epochs): constant", "fashion-mnist", "lenet", 0.877),
-    ("d2l-en LR schedules: multi-step", "fashion-mnist", "lenet", 0.869),
-    ("d2l-en LR schedules: cosine", "fashion-mnist", "lenet", 0.904),
-)
-
 
 def table() -> list[dict[str, Any]]:
     """d2l's table as rows for display: model, lr, batch, input, train loss/acc, test acc, params."""
@@ -158,34 +137,3 @@ def overlay_points(models: list[tuple[str, dict[str, Any]]]) -> list[dict[str, A
             points.append({"label": f"d2l {ref.label}", "epoch": ref.epochs, "metric": key,
                            "value": getattr(ref, key)})
     return points
-
-
-# ---- the empty store's one-click demo -------------------------------------------------------------
-FIRST_COMPARISON_NAME = "first comparison: classic vs modern LeNet"
-FIRST_COMPARISON_SEEDS = 2
-
-
-def first_comparison() -> list[tuple[str, dict[str, Any]]]:
-    """(run name, config fields) of the home page's one-click demo, seeds included.
-
-    d2l's LeNet recipe (sigmoid, average pooling, batch 256, lr 0.9, Xavier) against the modern one
-    (ReLU, max pooling, lr 0.1: ReLU diverges at 0.9, note 8 of the mission) on the whole of
-    Fashion-MNIST for 3 epochs, 2 seeds each; the test accuracy on a fifth of the test set. About half a
-    minute on two CPU cores. The sigmoid net spends its first epoch on the plateau at chance level and
-    then climbs to about 70 %, while the ReLU net is past 80 %: why ReLU replaced sigmoid. (With fewer
-    than ~500 steps the sigmoid net never leaves the plateau, and the chart would say d2l's LeNet is broken.)
-    """
-    base = {"model": "lenet", "dataset": "fashion-mnist", "subset": 1.0, "test_subset": 0.2, "epochs": 3,
-            "batch_size": 256, "init": "xavier", "optimizer": "sgd"}
-    variants = (("lenet sigmoid/avg lr=0.9", {"activation": "sigmoid", "pool": "avg"}, 0.9),
-                ("lenet relu/max lr=0.1", {"activation": "relu", "pool": "max"}, 0.1))
-    return [(f"{name} seed={seed}", {**base, "model_options": options, "lr": lr, "seed": seed})
-            for name, options, lr in variants for seed in range(FIRST_COMPARISON_SEEDS)]
-
-
-def queue_first_comparison(store: Store) -> tuple[str, list[str]]:
-    """Queue the demo in ``store`` as one group; returns the group id and the run ids."""
-    runs = first_comparison()
-    return store.queue_group(FIRST_COMPARISON_NAME, [RunConfig.from_dict(cfg) for _, cfg in runs],
-                             {"model_options": "sigmoid/avg vs relu/max"}, FIRST_COMPARISON_SEEDS,
-                             names=[name for name, _ in runs], tags=["first-comparison"])

@@ -9,18 +9,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from cnnkit.datasets import DATASETS, stand_ins
+from cnnkit.data.datasets import DATASETS, stand_ins
 from cnnkit.errors import DataError
-from cnnkit.experiments.catalogue import (
-    build_configs,
-    check_budget,
-    check_seeds,
-    describe_budget,
-    get,
-    missing_datasets,
-)
+from cnnkit.events import Status
+from cnnkit.experiments.presets import build_configs, check_budget, check_seeds, describe_budget, get, missing_datasets
 from cnnkit.jobs.process import supervisor_running
-from cnnkit.store import Status, Store
+from cnnkit.store import Store
 
 # torch and the supervisor (which imports the engine, hence torch) are imported inside the functions
 # that use them: listing or analysing experiments must not wait a second for torch.

@@ -19,11 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cnnkit import browser
+from cnnkit.bench import browser
+from cnnkit.bench.server import cpu_seconds, cpu_share, serve
 from cnnkit.config import RunConfig
-from cnnkit.dashboard_server import cpu_seconds, cpu_share, serve
+from cnnkit.events import Status
 from cnnkit.jobs.supervisor import ensure_supervisor
-from cnnkit.store import Status, Store
+from cnnkit.store import Store
 
 PAGES = ("home", "models", "train", "runs", "compare", "activations", "experiments")
 CONDITIONS = ("none", "runs", "compare")
@@ -128,7 +129,7 @@ def run(short: bool, log: Callable[[str], None], fill: Callable[[Store, int, int
 
 
 def format_section(section: dict[str, Any]) -> list[str]:
-    from cnnkit.table import format_table
+    from cnnkit.text import format_table
 
     if "skipped" in section:
         return [f"dashboard: skipped ({section['skipped']})"]

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cnnkit.bundle import export_bundle
-from cnnkit.datasets import DATASETS, stand_ins
-from cnnkit.experiments.catalogue import (
+from cnnkit.data.datasets import DATASETS, stand_ins
+from cnnkit.experiments.presets import (
     ALL_BUDGETS,
     CATALOGUE_NOTE,
     DEFAULT_SEEDS,
@@ -22,7 +22,7 @@ from cnnkit.experiments.catalogue import (
     get,
     missing_datasets,
 )
-from cnnkit.experiments.launch import group_progress, launch
+from cnnkit.experiments.queue import group_progress, launch
 from cnnkit.experiments.verdict import (
     DETECTION_RATE_5,
     FALSE_ALARM_RATE,
@@ -33,7 +33,7 @@ from cnnkit.experiments.verdict import (
 )
 from cnnkit.jobs.process import supervisor_running
 from cnnkit.store import Store
-from cnnkit.table import format_mean_std, format_pct
+from cnnkit.text import format_mean_std, format_pct
 
 PROJECT = Path(__file__).resolve().parents[2]
 RESULTS_DIR = PROJECT / "results"

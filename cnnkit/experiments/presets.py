@@ -8,9 +8,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from cnnkit.config import FIELD_NAMES, RunConfig
-from cnnkit.datasets import DATASETS, stand_ins
+from cnnkit.data.datasets import DATASETS, stand_ins
 from cnnkit.errors import ConfigError
-from cnnkit.table import format_pct
+from cnnkit.text import format_pct
 
 # cnnkit.data (which finds the dataset files) is imported inside the functions that use it: it imports
 # torch (about a second), and listing the presets must not wait for that.
@@ -659,24 +659,24 @@ def get(name: str) -> Preset:
 
 def missing_datasets(preset: Preset | str) -> list[str]:
     """The datasets ``preset`` needs that cannot be loaded here without a download (nor any stand-in)."""
-    from cnnkit import data
+    from cnnkit.data import loading
 
     preset = get(preset) if isinstance(preset, str) else preset
-    return [d for d in preset.datasets if not data.is_available(data.resolve_dataset(d))]
+    return [d for d in preset.datasets if not loading.is_available(loading.resolve_dataset(d))]
 
 
 def runs_on(preset: Preset | str) -> list[str]:
     """The datasets ``preset``'s runs use here: each one it names, or its installed stand-in (MNIST →
     the MNIST sample when full MNIST is not installed)."""
-    from cnnkit import data
+    from cnnkit.data import loading
 
     preset = get(preset) if isinstance(preset, str) else preset
-    return [data.resolve_dataset(d) for d in preset.datasets]
+    return [loading.resolve_dataset(d) for d in preset.datasets]
 
 
 def data_line(preset: Preset | str) -> str:
     """One line on the data ``preset`` runs on here, or on what it lacks and how to get it."""
-    from cnnkit.data import data_root
+    from cnnkit.data.loading import data_root
 
     preset = get(preset) if isinstance(preset, str) else preset
     missing = missing_datasets(preset)

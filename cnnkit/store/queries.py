@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from cnnkit.errors import StoreError
+from cnnkit.events import Status
 from cnnkit.store.database import Database
 from cnnkit.store.run import Run, check_run_id, run_from_row
-from cnnkit.store.status import Status
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,7 +36,7 @@ def run_row(run: Run, latest: dict[str, float] | None = None) -> dict[str, Any]:
     }
 
 
-class RunViews(Database):
+class RunQueries(Database):
     """Every read of runs, groups and metric points."""
 
     # ---- runs and groups ----------------------------------------------------------------------

@@ -16,8 +16,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from cnnkit import receptive
-from cnnkit.models import registry
+from cnnkit.models import receptive, registry
 from cnnkit.models.shapes import output_shape
 
 KINDS = ("conv", "fc", "other")

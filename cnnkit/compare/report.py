@@ -2,7 +2,7 @@
 
 The HTML report embeds plotly.js once (no network needed to open it) and every figure as JSON; the
 table is escaped HTML. Nothing here reads the store: callers pass the table and figures
-(``compare.build_view`` makes both).
+(``cnnkit.views.compare.build_view`` makes both).
 """
 from __future__ import annotations
 

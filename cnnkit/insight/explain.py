@@ -17,8 +17,9 @@ import torch
 from captum.attr import LayerAttribution, LayerGradCam, Saliency
 from torch import nn
 
-from cnnkit import activations, data
+from cnnkit.data import loading
 from cnnkit.errors import ConfigError
+from cnnkit.insight import activations
 from cnnkit.store import Store
 
 METHODS = ("gradcam", "saliency")
@@ -118,11 +119,11 @@ def attribution_maps(loaded: activations.LoadedRun, images: torch.Tensor, method
 
 
 def explain_run(store: Store, run_id: str, index: int, method: str = "gradcam", layer: str | None = None,
-                target: int | None = None, dataset: data.Data | None = None) -> Explanation:
+                target: int | None = None, dataset: loading.Data | None = None) -> Explanation:
     """The map of test image ``index`` (of the run's dataset's test split) under run ``run_id``'s model."""
     check_method(method)
     loaded = activations.load_run(store, run_id)
-    ds = dataset or data.load(loaded.config.dataset)
+    ds = dataset or loading.load(loaded.config.dataset)
     n = ds.test_y.numel()
     if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < n:
         raise ConfigError("index", f"must be an integer in [0, {n - 1}] (the {ds.spec.title} test set), got {index!r}")

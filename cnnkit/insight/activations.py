@@ -13,8 +13,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from cnnkit import data
 from cnnkit.config import RunConfig
+from cnnkit.data import datasets, loading, transform
 from cnnkit.errors import CnnkitError, StoreError
 from cnnkit.models import registry
 from cnnkit.models.layers import ACTIVATIONS
@@ -30,8 +30,8 @@ class LoadedRun:
     name: str
     config: RunConfig
     model: nn.Module
-    spec: data.DatasetSpec
-    transform: data.BatchTransform
+    spec: datasets.DatasetSpec
+    transform: transform.BatchTransform
     permutation: torch.Tensor | None
 
 
@@ -65,7 +65,7 @@ def load_run(store: Store, run_id: str) -> LoadedRun:
                          ) from None
     model.eval()
     spec = plan.dataset
-    permutation = data.pixel_permutation(spec.size, spec.size) if config.permute_pixels else None
+    permutation = loading.pixel_permutation(spec.size, spec.size) if config.permute_pixels else None
     return LoadedRun(run.id, run.name, config, model, spec, plan.transform, permutation)
 
 
@@ -74,7 +74,7 @@ def prepare(loaded: LoadedRun, images: torch.Tensor) -> torch.Tensor:
     if images.dim() == 3:
         images = images.unsqueeze(0)
     if loaded.permutation is not None:
-        images = data.permute_pixels(images, loaded.permutation)
+        images = loading.permute_pixels(images, loaded.permutation)
     return loaded.transform(images)
 
 
@@ -194,7 +194,7 @@ def nth_of_class(labels: torch.Tensor, cls: int, n: int = 0) -> int:
     return int(members[n % members.numel()])
 
 
-def preview(dataset: data.Data, per_class: int = 8, seed: int = 0, split: str = "test"
+def preview(dataset: loading.Data, per_class: int = 8, seed: int = 0, split: str = "test"
             ) -> tuple[torch.Tensor, list[str]]:
     """Images (K·per_class, C, H, W) uint8 and their class names: the per-class preview grid."""
     x, y = (dataset.test_x, dataset.test_y) if split == "test" else (dataset.train_x, dataset.train_y)
