@@ -18,7 +18,7 @@ from typing import Any
 
 from cnnkit.config import RunConfig
 from cnnkit.errors import CnnkitError, StoreError
-from cnnkit.events import Status
+from cnnkit.events import MetricPoint, Status
 from cnnkit.store import Store, is_run_id
 
 FORMAT = "cnnkit-bundle"
@@ -138,7 +138,7 @@ def import_bundle(store: Store, path: Path | str) -> list[str]:
             continue
         record = {k: run[k] for k in RUN_FIELDS if k != "id"}
         record["summary"] = run["summary"] | {"origin": {"key": key, "bundle": Path(path).name, "id": run["id"]}}
-        new_runs.append((record, [tuple(m) for m in run["metrics"]]))
+        new_runs.append((record, [MetricPoint(*m) for m in run["metrics"]]))
     return store.insert_finished_runs(new_runs, bundle.groups)  # one transaction: all of it or nothing
 
 

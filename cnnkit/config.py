@@ -10,6 +10,7 @@ from typing import Any
 from cnnkit.data.datasets import DATASETS
 from cnnkit.errors import ConfigError
 from cnnkit.params import Param
+from cnnkit.text import options_text
 
 # cnnkit.models is imported inside the functions that use it: it imports torch (about a second), and
 # `import cnnkit.config` stays light for the CLI and the dashboard.
@@ -130,8 +131,7 @@ class RunConfig:
 
     def label(self) -> str:
         """A short human label: model and the options that differ from its defaults."""
-        opts = ",".join(f"{k}={_short(v)}" for k, v in sorted(self.model_options.items()))
-        return f"{self.model}({opts})" if opts else self.model
+        return options_text(self.model, self.model_options)
 
 
 FIELD_PARAMS: dict[str, Param] = {
@@ -157,8 +157,3 @@ def param_for(model: str, key: str) -> Param:
         raise ConfigError(key, f"is neither a config field nor an option of {model}; allowed: {allowed}")
     return knobs[key]
 
-
-def _short(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return "-".join(map(str, value))
-    return str(value)

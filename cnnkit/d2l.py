@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from cnnkit.text import is_missing, value_text
+
 SOURCE = "d2l-zh 2.0 train_ch6 (Fashion-MNIST, 10 epochs, SGD, Xavier init)"
 
 
@@ -103,23 +105,13 @@ def _knob_key(model: str, options: dict[str, Any]) -> frozenset:
         knobs = {}
     out = set()
     for key, value in options.items():
-        if value is None or (isinstance(value, float) and value != value):
+        if is_missing(value):
             continue
-        text = _text(value)
-        if key in knobs and text == _text(knobs[key].default):
+        text = value_text(value).lower()  # "True" as a URL or a CSV gives it back is the knob's True
+        if key in knobs and text == value_text(knobs[key].default).lower():
             continue
         out.add((key, text))
     return frozenset(out)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return ",".join(_text(v) for v in value)
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).lower() if str(value) in ("True", "False") else str(value)
 
 
 def overlay_points(models: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:

@@ -27,12 +27,11 @@ from cnnkit.cpu_threads import ThreadGovernor
 from cnnkit.data import augment, loading
 from cnnkit.errors import ConfigError, StoreError
 from cnnkit.events import CallbackReporter, MetricPoint, Reporter, Status
-from cnnkit.models import anatomy, registry
-from cnnkit.models.layers import initialize
-from cnnkit.models.shapes import check_fits
+from cnnkit.models import anatomy
 from cnnkit.plan import RunPlan, plan_run
 
 EVAL_BATCH = 1024
+TRAIN_EVAL = "train_eval"  # the split of the training images evaluated like the test set (eval mode, no augmentation)
 
 # How fit() can end; the store's Status has the rest (queued, running, …).
 COMPLETED, CANCELLED, DIVERGED, OOM = Status.COMPLETED, Status.CANCELLED, Status.DIVERGED, Status.OOM
@@ -49,9 +48,17 @@ class FitResult:
 
     @property
     def final(self) -> dict[str, float]:
-        keys = ("train_loss", "train_acc", "test_loss", "test_acc")
+        keys = ("train_loss", "train_acc", "train_eval_loss", "train_eval_acc", "test_loss", "test_acc")
         last = self.epochs[-1] if self.epochs else {}
         return {k: last[k] for k in keys if k in last}
+
+
+@dataclass
+class Evaluation:
+    loss: float
+    acc: float
+    confusion: torch.Tensor  # (classes, classes), rows: true class
+    predictions: torch.Tensor  # in the order of the evaluated images
 
 
 def resolve_device(name: str) -> torch.device:
@@ -68,16 +75,6 @@ def describe_device(device: torch.device) -> str:
         props = torch.cuda.get_device_properties(device)
         return f"{device} · {props.name} · {props.total_memory / 2**30:.0f} GiB"
     return f"cpu · {torch.get_num_threads()} threads"
-
-
-def build_for(plan: RunPlan) -> nn.Module:
-    """The run's model, initialised by its seed and scheme, on the plan's device."""
-    config = plan.config
-    channels, size, _ = plan.input_shape
-    torch.manual_seed(config.seed)
-    model = registry.build_model(config.model, channels, plan.num_classes, size, **config.model_options)
-    initialize(model, config.init)
-    return model.to(plan.device)
 
 
 def lr_at(config: RunConfig, step: int, steps_per_epoch: int) -> float:
@@ -137,7 +134,6 @@ def fit(
         reporter = CallbackReporter(reporter)
     should_stop = should_stop or (lambda: False)
     plan = plan_run(config, resolve_device(config.device))
-    check_fits(config.model, config.model_options, plan.input_shape)
     trainer = Trainer(plan, dataset or loading.load(config.dataset), checkpoint, predictions)
     if resume:
         trainer.restore()
@@ -157,8 +153,8 @@ class Trainer:
 
     def __init__(self, plan: RunPlan, raw: loading.Data, checkpoint: Path | str | None,
                  predictions: Path | str | None = None):
+        self.plan = plan
         config, device = plan.config, plan.device
-        self.config, self.device = config, device
         self.cuda = device.type == "cuda"
         if self.cuda:
             torch.backends.cudnn.benchmark = True
@@ -166,18 +162,20 @@ class Trainer:
             torch.backends.cudnn.allow_tf32 = True
         self.data = loading.variant(raw, config.subset, config.test_subset, config.permute_pixels,
                                     config.seed).to(device)
-        self.input_shape = plan.input_shape
-        self.transform = plan.transform
+        # The training images evaluated like the test set after every epoch (eval mode, no augmentation): a
+        # fixed stratified sample as large as the test evaluation, so train and test accuracy compare alike.
+        n_train, n_test = self.data.train_y.numel(), self.data.test_y.numel()
+        self.train_eval_index = loading.stratified_subset(self.data.train_y, min(1.0, n_test / max(1, n_train)),
+                                                          config.seed).to(device)
         self.augmenter = augment.make_augmenter(config.augment, config.crop_padding, self.data.train_x, config.seed)
-        self.num_classes = plan.num_classes
-        self.model = build_for(plan)
+        self.model, self.anatomy = plan.build_model()
         # channels_last: cuDNN's fast layout, and on the CPU oneDNN's pooling is 3× faster in it.
         self.channels_last = plan.model.family == "cnn"
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.optimizer = make_optimizer(config, self.model.parameters())
-        self.n_train = self.data.train_y.numel()
-        self.steps_per_epoch = math.ceil(self.n_train / config.batch_size)
+        self.n_train = n_train
+        self.steps_per_epoch = math.ceil(n_train / config.batch_size)
         self.total_steps = self.steps_per_epoch * config.epochs
         self.checkpoint = Path(checkpoint) if checkpoint else None
         self.predictions_path = Path(predictions) if predictions else None
@@ -189,16 +187,15 @@ class Trainer:
         self.history: list[dict[str, float]] = []
         self.confusion: torch.Tensor | None = None  # of the latest evaluation
         self.predictions: torch.Tensor | None = None  # of the latest evaluation, in test-set order
-        channels, size, _ = self.input_shape
-        self.anatomy = anatomy.describe(config.model, channels, size, self.num_classes, **config.model_options)
 
     # ---- reporting ---------------------------------------------------------------------------
     def info(self) -> dict[str, Any]:
         return {
-            "device": describe_device(self.device),
+            "device": describe_device(self.plan.device),
+            "device_name": str(self.plan.device),
             "params": self.anatomy.total_params,
             "macs": self.anatomy.macs,
-            "input_shape": list(self.input_shape),
+            "input_shape": list(self.plan.input_shape),
             "train_size": self.n_train,
             "test_size": self.data.test_y.numel(),
             "steps_per_epoch": self.steps_per_epoch,
@@ -216,13 +213,13 @@ class Trainer:
     # ---- the loop ----------------------------------------------------------------------------
     def train(self, reporter: Reporter, should_stop: Callable[[], bool],
               governor: ThreadGovernor | None = None) -> FitResult:
-        config, model, opt = self.config, self.model, self.optimizer
+        config, device, model, opt = self.plan.config, self.plan.device, self.model, self.optimizer
         bs = config.batch_size
         report_steps = _report_steps(self.steps_per_epoch, config.reports_per_epoch)
-        bad_step = torch.full((), -1, device=self.device, dtype=torch.long)  # first non-finite step
+        bad_step = torch.full((), -1, device=device, dtype=torch.long)  # first non-finite step
         stepped = False
         while self.epoch < config.epochs:
-            order = epoch_order(self.n_train, config, self.epoch).to(self.device)
+            order = epoch_order(self.n_train, config, self.epoch).to(device)
             model.train()
             start_i = self.step - self.epoch * self.steps_per_epoch
             t0 = time.perf_counter()
@@ -234,13 +231,13 @@ class Trainer:
                     self.save()
                     return self.result(CANCELLED)
                 idx = order[i * bs:(i + 1) * bs]
-                x = self.transform(self.data.train_x[idx], self.augmenter)
+                x = self.plan.transform(self.data.train_x[idx], self.augmenter)
                 y = self.data.train_y[idx]
                 if self.channels_last:
                     x = x.contiguous(memory_format=torch.channels_last)
                 for group in opt.param_groups:
                     group["lr"] = lr_at(config, self.step, self.steps_per_epoch)
-                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cuda and config.amp):
+                with self._autocast():
                     logits = model(x)
                     loss = self._loss(logits, y)
                 opt.zero_grad(set_to_none=True)
@@ -270,33 +267,43 @@ class Trainer:
         return self.result(COMPLETED)
 
     def _loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        if self.config.softmax_before_loss:
+        config = self.plan.config
+        if config.softmax_before_loss:
             logits = F.softmax(logits, dim=1)  # the mistake: cross_entropy applies log-softmax again
-        return F.cross_entropy(logits, y, label_smoothing=self.config.label_smoothing)
+        return F.cross_entropy(logits, y, label_smoothing=config.label_smoothing)
+
+    def _autocast(self) -> torch.autocast:
+        return torch.autocast(self.plan.device.type, dtype=torch.bfloat16, enabled=self.cuda and self.plan.config.amp)
 
     def _elapsed(self, t0: float) -> float:
         if self.cuda:
-            torch.cuda.synchronize(self.device)
+            torch.cuda.synchronize(self.plan.device)
         return time.perf_counter() - t0
 
     def _end_epoch(self, reporter: Reporter) -> None:
         (loss_sum, correct), count = self.epoch_sums.tolist(), self.epoch_count
-        test_loss, test_acc = self.evaluate()
+        test = self.evaluate(self.data.test_x, self.data.test_y)
+        self.confusion, self.predictions = test.confusion, test.predictions
+        index = self.train_eval_index
+        train = self.evaluate(self.data.train_x[index], self.data.train_y[index])
         seconds = self.epoch_seconds
         row = {
             "epoch": self.epoch,
-            "train_loss": loss_sum / count,
+            "train_loss": loss_sum / count,  # d2l's: the running mean over the epoch, in training mode
             "train_acc": correct / count,
-            "test_loss": test_loss,
-            "test_acc": test_acc,
-            "lr": lr_at(self.config, self.step - 1, self.steps_per_epoch),
+            "train_eval_loss": train.loss,  # the training images evaluated as the test set is
+            "train_eval_acc": train.acc,
+            "test_loss": test.loss,
+            "test_acc": test.acc,
+            "lr": lr_at(self.plan.config, self.step - 1, self.steps_per_epoch),
             "epoch_seconds": seconds,
             "images_per_sec": count / seconds if seconds else 0.0,
         }
         self.history.append(row)
         e = float(self.epoch)
         reporter.log([
-            self._point("test", "loss", test_loss, e), self._point("test", "acc", test_acc, e),
+            self._point("test", "loss", test.loss, e), self._point("test", "acc", test.acc, e),
+            self._point(TRAIN_EVAL, "loss", train.loss, e), self._point(TRAIN_EVAL, "acc", train.acc, e),
             self._point("train", "lr", row["lr"], e), self._point("train", "epoch_seconds", seconds, e),
             self._point("train", "images_per_sec", row["images_per_sec"], e),
         ])
@@ -305,20 +312,21 @@ class Trainer:
         self.epoch_seconds = 0.0
 
     @torch.inference_mode()
-    def evaluate(self) -> tuple[float, float]:
-        """Test loss and accuracy; keeps the confusion matrix (rows: true class, columns: predicted)."""
+    def evaluate(self, images: torch.Tensor, labels: torch.Tensor) -> Evaluation:
+        """Loss, accuracy, confusion matrix (rows: true class, columns: predicted) and predictions of the
+        model in eval mode (dropout off, batch norm's running statistics) on uint8 ``images``, no augmentation."""
         self.model.eval()
-        k = self.num_classes
-        sums = torch.zeros(2, device=self.device)
-        confusion = torch.zeros(k * k, device=self.device, dtype=torch.long)
-        x_all, y_all = self.data.test_x, self.data.test_y
+        k = self.plan.num_classes
+        device = self.plan.device
+        sums = torch.zeros(2, device=device)
+        confusion = torch.zeros(k * k, device=device, dtype=torch.long)
         preds = []
-        for start in range(0, y_all.numel(), EVAL_BATCH):
-            x = self.transform(x_all[start:start + EVAL_BATCH])
-            y = y_all[start:start + EVAL_BATCH]
+        for start in range(0, labels.numel(), EVAL_BATCH):
+            x = self.plan.transform(images[start:start + EVAL_BATCH])
+            y = labels[start:start + EVAL_BATCH]
             if self.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
-            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cuda and self.config.amp):
+            with self._autocast():
                 logits = self.model(x)
                 loss = self._loss(logits, y)
             pred = logits.argmax(1)
@@ -327,10 +335,9 @@ class Trainer:
             confusion += torch.bincount(y * k + pred, minlength=k * k)
         self.model.train()
         loss_sum, correct = sums.tolist()
-        self.confusion = confusion.view(k, k).cpu()
-        self.predictions = torch.cat(preds).cpu() if preds else torch.zeros(0, dtype=torch.long)
-        n = max(1, y_all.numel())
-        return loss_sum / n, correct / n
+        n = max(1, labels.numel())
+        predictions = torch.cat(preds).cpu() if preds else torch.zeros(0, dtype=torch.long)
+        return Evaluation(loss_sum / n, correct / n, confusion.view(k, k).cpu(), predictions)
 
     # ---- checkpoints -------------------------------------------------------------------------
     def save(self) -> None:
@@ -347,7 +354,7 @@ class Trainer:
             "epoch_seconds": self.epoch_seconds,
             "history": self.history,
             "confusion": self.confusion,
-            "config": self.config.to_json(),
+            "config": self.plan.config.to_json(),
         }
         self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.checkpoint.parent, suffix=".tmp")
@@ -374,7 +381,7 @@ class Trainer:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.step, self.epoch = int(state["step"]), int(state["epoch"])
-        self.epoch_sums = state["epoch_sums"].to(self.device)
+        self.epoch_sums = state["epoch_sums"].to(self.plan.device)
         self.epoch_count = int(state["epoch_count"])
         self.epoch_seconds = float(state["epoch_seconds"])
         self.history = list(state["history"])

@@ -78,12 +78,12 @@ def model_macs(config: RunConfig) -> int:
     from cnnkit.plan import plan_run
 
     plan = plan_run(config)
-    channels, size, _ = plan.input_shape
-    key = (config.model, json.dumps(config.model_options, sort_keys=True), channels, size, plan.num_classes)
+    key = (config.model, json.dumps(config.model_options, sort_keys=True), plan.channels, plan.size, plan.num_classes)
     if key not in _MACS:  # an estimate asks for the same few models over and over; each count builds one
         from cnnkit.models import anatomy
 
-        _MACS[key] = anatomy.describe(config.model, channels, size, plan.num_classes, **config.model_options).macs
+        _MACS[key] = anatomy.describe(config.model, plan.channels, plan.size, plan.num_classes,
+                                      **config.model_options).macs
     return _MACS[key]
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnnkit.errors import ConfigError
+from cnnkit.text import value_text
 
 KINDS = ("int", "float", "bool", "str", "ints", "strs", "floats")
 _TRUE = {"true", "1", "yes", "on"}
@@ -45,7 +46,7 @@ class Param:
         elif self.kind in ("int", "float", "ints", "floats"):
             noun = "an integer" if self.kind in ("int", "ints") else "a number"
             lo = "(" if self.open_low else "["
-            rng = f"{lo}{_fmt(self.low)}, {_fmt(self.high)}]"
+            rng = f"{lo}{_bound(self.low)}, {_bound(self.high)}]"
             phrase = f"{noun} in {rng}"
             if self.kind in ("ints", "floats"):
                 phrase = f"a list of {self.min_len}–{self.max_len} items, each {phrase}"
@@ -134,9 +135,5 @@ def _parse_scalar(raw: str, kind: str, field: str, param: Param) -> Any:
         raise ConfigError(field, f"must be {param.allowed()}, got {raw!r}") from None
 
 
-def _fmt(x: float | None) -> str:
-    if x is None:
-        return "∞"
-    if float(x).is_integer():
-        return str(int(x))  # 2147483647, not 2.14748e+09
-    return f"{x:g}"
+def _bound(x: float | None) -> str:
+    return "∞" if x is None else value_text(float(x))  # 2147483647, not 2.14748e+09

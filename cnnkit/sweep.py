@@ -7,6 +7,7 @@ from typing import Any
 from cnnkit.config import RunConfig, param_for
 from cnnkit.errors import ConfigError
 from cnnkit.store import MAX_NAME
+from cnnkit.text import value_text
 
 MAX_SEEDS = 20
 MAX_RUNS = 500
@@ -47,13 +48,8 @@ def expand(base: RunConfig, axes: list[tuple[str, str]], seeds: int = 1) -> list
 def run_name(config: RunConfig, keys: list[str], seeds: int = 1) -> str:
     """"lenet lr=0.1 seed=1": the base label plus the value of every swept key."""
     values = {**config.to_dict(), **config.to_dict()["model_options"]}
-    parts = [f"{k}={_text(values.get(k))}" for k in keys]
+    parts = [f"{k}={value_text(values.get(k))}" for k in keys]
     if seeds > 1:
         parts.append(f"seed={config.seed}")
     return " ".join([config.label() if "model" in keys or not keys else config.model, *parts])[:MAX_NAME]
 
-
-def _text(value: Any) -> str:
-    if isinstance(value, list):
-        return ",".join(map(str, value)) or "none"
-    return str(value)

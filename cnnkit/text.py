@@ -1,14 +1,58 @@
-"""Plain-text tables for the terminal, and the number formats the reports share."""
+"""Values as text, one way everywhere: config values in run labels, sweep names, tables and pages;
+numbers in tables and exports; plain-text tables for the terminal."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+
+def is_missing(value: Any) -> bool:
+    """None, NaN or pandas' NA (what a table holds where a run has no such value)."""
+    return (value is None or (isinstance(value, float) and math.isnan(value))
+            or type(value).__name__ in ("NAType", "NaTType"))
+
+
+def value_text(value: Any, digits: int | None = None) -> str:
+    """A config value as labels, sweep names, tables and pages show it: 0.1 → "0.1", 1.0 → "1", True →
+    "true", (6, 16) → "6,16", () and None → "none". ``digits``: significant digits of a float (all by default)."""
+    if hasattr(value, "item") and not isinstance(value, (list, tuple)):  # numpy and torch scalars
+        value = value.item()
+    if is_missing(value):
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.{digits}g}" if digits else f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return ",".join(value_text(v, digits) for v in value) or "none"
+    return str(value)
+
+
+def options_text(model: str, options: Mapping[str, Any]) -> str:
+    """"lenet(activation=relu fc=120,84)": a model and its options, sorted by name; just the model without any."""
+    opts = " ".join(f"{key}={value_text(value)}" for key, value in sorted(options.items()))
+    return f"{model}({opts})" if opts else model
+
+
+def number_text(value: Any, digits: int = 4) -> str:
+    """A table cell: floats to ``digits`` significant digits (whole numbers from 1000 up in full), missing → ""."""
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if is_missing(value):
+        return ""
+    if isinstance(value, float):
+        if value.is_integer() and 1000 <= abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.{digits}g}"
+    return str(value)
 
 
 def format_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], align: str | None = None) -> str:
     """Columns padded to their widest cell; ``align`` is one character per column, "l" or "r"."""
-    cells = [[_cell(v) for v in row] for row in rows]
+    cells = [["-" if v is None else number_text(v) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     align = align or "l" * len(headers)
 
@@ -16,14 +60,6 @@ def format_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], align: s
         return "  ".join(v.rjust(w) if a == "r" else v.ljust(w) for v, w, a in zip(values, widths, align)).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)])
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
 
 
 def format_count(n: float) -> str:

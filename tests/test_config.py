@@ -267,7 +267,7 @@ def test_label_names_the_model_and_its_changed_options():
     assert RunConfig().label() == "lenet"
     assert RunConfig(lr=0.5, epochs=3).label() == "lenet"
     config = RunConfig(model_options={"pool": "max", "activation": "relu", "fc": (256, 128)})
-    assert config.label() == "lenet(activation=relu,fc=256-128,pool=max)"
+    assert config.label() == "lenet(activation=relu fc=256,128 pool=max)"
     assert RunConfig(model="vgg11", model_options={"width_ratio": 4}).label() == "vgg11(width_ratio=4)"
 
 

@@ -9,8 +9,11 @@ import torch
 
 from cnnkit import engine
 from cnnkit.config import RunConfig
-from cnnkit.engine import FitResult, MetricPoint, Reporter, fit, lr_at
+from cnnkit.data import loading
+from cnnkit.engine import TRAIN_EVAL, FitResult, fit, lr_at
 from cnnkit.errors import ConfigError
+from cnnkit.events import MetricPoint, Reporter
+from cnnkit.models.anatomy import Anatomy
 from cnnkit.plan import RunPlan, plan_run
 from cnnkit.store import CHECKPOINT_NAME
 
@@ -80,7 +83,8 @@ def test_tiny_run_reports_every_event(fmnist):
     assert [row["epoch"] for row in result.epochs] == [1, 2]
     assert [row["test_acc"] for row in result.epochs] == [p.value for p in test_acc]
     assert result.epochs[-1]["train_loss"] == pytest.approx(train_loss[-1].value)
-    assert set(result.final) == {"train_loss", "train_acc", "test_loss", "test_acc"}
+    assert set(result.final) == {"train_loss", "train_acc", "train_eval_loss", "train_eval_acc", "test_loss",
+                                 "test_acc"}
     for row in result.epochs:
         assert 0 <= row["train_acc"] <= 1 and 0 <= row["test_acc"] <= 1 and math.isfinite(row["test_loss"])
         assert row["images_per_sec"] == pytest.approx(600 / row["epoch_seconds"])
@@ -129,9 +133,35 @@ def test_a_different_seed_gives_different_metrics(fmnist, baseline):
     assert baseline.epochs and metrics(fit(tiny(seed=1), dataset=fmnist)) != metrics(baseline)
 
 
-def test_build_for_is_seeded(fmnist):
-    a, b = engine.build_for(plan_run(tiny(seed=3))), engine.build_for(plan_run(tiny(seed=3)))
-    c = engine.build_for(plan_run(tiny(seed=4)))
+def test_the_evaluated_train_accuracy_is_an_eval_mode_pass_over_a_fixed_train_sample(fmnist, tmp_path):
+    # Dropout and augmentation make training mode differ from eval mode: the running figure (d2l's) sees both,
+    # the evaluated one neither.
+    config = tiny(epochs=2, model_options={"activation": "relu", "dropout": 0.5}, lr=0.1, augment=("crop", "flip"))
+    rec = Recorder()
+    result = fit(config, rec, checkpoint=tmp_path / "ckpt.pt", dataset=fmnist)
+    evaluated = rec.points(TRAIN_EVAL, "acc")
+    assert [p.epoch for p in evaluated] == [1.0, 2.0] and len(rec.points(TRAIN_EVAL, "loss")) == 2
+    assert result.final["train_eval_acc"] == evaluated[-1].value
+
+    plan = plan_run(config)
+    model = plan.architecture()
+    model.load_state_dict(torch.load(tmp_path / "ckpt.pt", weights_only=True)["model"])
+    model.eval()
+    data = loading.variant(fmnist, config.subset, config.test_subset, config.permute_pixels, config.seed)
+    sample = loading.stratified_subset(data.train_y, data.test_y.numel() / data.train_y.numel(), config.seed)
+    assert abs(sample.numel() - data.test_y.numel()) <= plan.num_classes  # as large as the test evaluation
+    with torch.no_grad():
+        logits = model(plan.transform(data.train_x[sample]))
+    manual_acc = (logits.argmax(1) == data.train_y[sample]).float().mean().item()
+    manual_loss = torch.nn.functional.cross_entropy(logits, data.train_y[sample]).item()
+    assert evaluated[-1].value == pytest.approx(manual_acc, abs=1e-6)
+    assert rec.points(TRAIN_EVAL, "loss")[-1].value == pytest.approx(manual_loss, rel=1e-4)
+    assert evaluated[-1].value != pytest.approx(rec.points("train", "acc")[-1].value, abs=1e-9)
+
+
+def test_the_plans_model_is_seeded(fmnist):
+    (a, _), (b, _) = plan_run(tiny(seed=3)).build_model(), plan_run(tiny(seed=3)).build_model()
+    c, _ = plan_run(tiny(seed=4)).build_model()
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
     assert not all(torch.equal(p, q) for p, q in zip(a.parameters(), c.parameters()))
 
@@ -294,16 +324,16 @@ class _OOMForward:
 
 
 def test_out_of_memory_ends_the_run_as_oom(fmnist, monkeypatch):
-    build = engine.build_for
+    build = RunPlan.build_model
 
-    def patched(plan: RunPlan) -> torch.nn.Module:
-        model = build(plan)
+    def patched(plan: RunPlan) -> tuple[torch.nn.Module, Anatomy]:
+        model, anatomy = build(plan)
         fake = _OOMForward(after=2)
         fake.forward = model.forward
         model.forward = fake
-        return model
+        return model, anatomy
 
-    monkeypatch.setattr(engine, "build_for", patched)
+    monkeypatch.setattr(RunPlan, "build_model", patched)
     result = fit(tiny(), dataset=fmnist)
     assert result.status == "oom"
     assert result.error.startswith("OutOfMemoryError: CUDA out of memory")
@@ -311,19 +341,19 @@ def test_out_of_memory_ends_the_run_as_oom(fmnist, monkeypatch):
 
 
 def test_cpu_allocation_failure_is_oom_and_other_errors_propagate(fmnist, monkeypatch):
-    build = engine.build_for
+    build = RunPlan.build_model
     error = {"exc": RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1 GB")}
 
-    def patched(plan: RunPlan) -> torch.nn.Module:
-        model = build(plan)
+    def patched(plan: RunPlan) -> tuple[torch.nn.Module, Anatomy]:
+        model, anatomy = build(plan)
 
         def forward(x):
             raise error["exc"]
 
         model.forward = forward
-        return model
+        return model, anatomy
 
-    monkeypatch.setattr(engine, "build_for", patched)
+    monkeypatch.setattr(RunPlan, "build_model", patched)
     assert fit(tiny(), dataset=fmnist).status == "oom"
     error["exc"] = RuntimeError("something else broke")
     with pytest.raises(RuntimeError, match="something else broke"):

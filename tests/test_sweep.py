@@ -96,6 +96,6 @@ def test_run_name():
     assert run_name(config, ["lr"]) == "lenet lr=0.9"
     assert run_name(config, ["lr"], seeds=2) == "lenet lr=0.9 seed=3"
     assert run_name(config, ["activation", "fc"]) == "lenet activation=relu fc=120,84"
-    assert run_name(config, ["model"]) == "lenet(activation=relu,fc=120-84) model=lenet"
+    assert run_name(config, ["model"]) == "lenet(activation=relu fc=120,84) model=lenet"
     assert run_name(RunConfig(augment=()), ["augment"]) == "lenet augment=none"
     assert run_name(config, []) == config.label()

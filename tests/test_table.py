@@ -27,8 +27,8 @@ def test_right_alignment():
 
 
 def test_cells_none_and_floats():
-    text = format_table([(None, 0.123456, 3.0, 1234567.0, True)], ["a", "b", "c", "d", "e"])
-    assert text.splitlines()[2].split() == ["-", "0.1235", "3", "1.235e+06", "True"]
+    text = format_table([(None, 0.123456, 3.0, 1234567.0, 1234567.5, True)], ["a", "b", "c", "d", "e", "f"])
+    assert text.splitlines()[2].split() == ["-", "0.1235", "3", "1234567", "1.235e+06", "True"]
 
 
 def test_headers_wider_than_cells_and_no_trailing_spaces():

@@ -20,8 +20,8 @@ from cnnkit.bench import dashboard, threads, throughput
 from cnnkit.bench.throughput import time_to_accuracy
 from cnnkit.config import RunConfig
 from cnnkit.data import loading
-from cnnkit.engine import Reporter, fit, resolve_device
-from cnnkit.events import Status
+from cnnkit.engine import fit, resolve_device
+from cnnkit.events import MetricPoint, Reporter, Status
 from cnnkit.store import Store
 
 # ---- job start and dashboard -----------------------------------------------------------------------
@@ -58,7 +58,7 @@ def system_metrics_share(dataset: loading.Data, short: bool) -> dict[str, float]
     from cnnkit.jobs.system_metrics import SystemMetrics
 
     config = threads.lenet_run(short, epochs=2)
-    reporter = SystemMetrics(Reporter(), "cpu")
+    reporter = SystemMetrics(Reporter())
     result = fit(config, reporter, dataset=dataset)
     train = sum(e["epoch_seconds"] for e in result.epochs)
     return {"sampling_seconds": reporter.seconds, "train_seconds": train, "share": reporter.seconds / train,
@@ -109,7 +109,7 @@ def fill_store(store: Store, runs: int, epochs: int, reports_per_epoch: int = 5)
             "summary": {"params": 61706, "macs": 416520, "final": {"test_acc": 1 - loss / 2.4},
                         "best": {"test_acc": 1 - loss / 2.4, "epoch": epochs}, "train_seconds": epochs * 10.0,
                         "images_per_sec": 6000.0},
-        }, points)
+        }, [MetricPoint(*row) for row in points])
 
 
 # ---- the command ------------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ from torch import nn
 
 from cnnkit.config import RunConfig
 from cnnkit.data import loading
-from cnnkit.engine import MetricPoint, Reporter, build_for, fit, resolve_device
+from cnnkit.engine import fit, resolve_device
+from cnnkit.events import MetricPoint, Reporter
 from cnnkit.plan import plan_run
 
 
@@ -91,7 +92,7 @@ def textbook_pass(case: Case, images: int, device: torch.device, workers: int) -
     if images < len(dataset):
         dataset = Subset(dataset, torch.randperm(len(dataset), generator=torch.Generator().manual_seed(0))[:images])
     loader = DataLoader(dataset, case.batch_size, shuffle=True, num_workers=workers)
-    net = build_for(plan_run(_config(case, images, "cpu"), device))  # same architecture, d2l's layout (NCHW)
+    net, _ = plan_run(_config(case, images, "cpu"), device).build_model()  # same architecture, d2l's layout (NCHW)
     optimizer = torch.optim.SGD(net.parameters(), lr=case.lr)
     loss = nn.CrossEntropyLoss()
     net.train()

@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tqdm import tqdm
 
@@ -24,7 +24,7 @@ from cnnkit.cli.common import (
     split_assignment,
     store_of,
 )
-from cnnkit.events import Status
+from cnnkit.events import MetricPoint, Reporter, Status
 from cnnkit.jobs.base import Slot
 from cnnkit.jobs.process import supervisor_running
 from cnnkit.jobs.supervisor import ensure_supervisor, serve
@@ -33,14 +33,11 @@ from cnnkit.store import run_row
 from cnnkit.sweep import expand, run_name
 from cnnkit.text import format_table
 
-if TYPE_CHECKING:
-    from cnnkit.engine import MetricPoint
-
 # The data and the engine import torch: imported inside `train` and `job`, so that `runs`, `submit`,
 # `cancel`, … answer in a fraction of a second instead of paying torch's import of a second or more.
 
 
-class _ProgressBar:
+class _ProgressBar(Reporter):
     """A tqdm bar over the run's steps, fed by the engine's reports."""
 
     def __init__(self) -> None:
@@ -49,9 +46,6 @@ class _ProgressBar:
     def start(self, info: dict[str, Any]) -> None:
         self.bar = tqdm(total=info["total_steps"], initial=info["start_step"], unit="step", file=sys.stderr,
                              dynamic_ncols=True, disable=None)
-
-    def first_step(self) -> None:
-        pass
 
     def log(self, points: list[MetricPoint]) -> None:
         values = {f"{p.split}_{p.name}": p.value for p in points}

@@ -13,7 +13,7 @@ from cnnkit import plots
 from cnnkit.compare.bands import mean_band, smooth
 from cnnkit.compare.grouping import group_order, is_grouped, run_labels
 from cnnkit.compare.urlstate import SCATTER_X, X_AXES, Selection
-from cnnkit.compare.values import is_missing, value_text
+from cnnkit.text import is_missing, value_text
 
 METRICS = (("train", "loss"), ("train", "acc"), ("test", "loss"), ("test", "acc"))
 METRIC_KEYS = tuple(f"{split}_{name}" for split, name in METRICS)

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 import pandas as pd
 
 from cnnkit.compare.urlstate import GROUPABLE
-from cnnkit.compare.values import order_key, value_text
+from cnnkit.compare.values import order_key
+from cnnkit.text import value_text
 
 
 def config_columns(frame: pd.DataFrame) -> list[str]:

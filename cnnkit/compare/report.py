@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from cnnkit.text import number_text
+
 FLOAT_DIGITS = 4
 
 
@@ -31,7 +33,7 @@ def to_markdown(table: pd.DataFrame, title: str | None = None, digits: int = FLO
               else "---" for c in table.columns]
     lines.append("| " + " | ".join(aligns) + " |")
     for row in table.itertuples(index=False):
-        lines.append("| " + " | ".join(_md(_fmt(v, digits)) for v in row) + " |")
+        lines.append("| " + " | ".join(_md(number_text(v, digits)) for v in row) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -87,27 +89,9 @@ th {{ background: #f5f5f5; }} td:nth-child(-n+2) {{ text-align: left; }}
 def _table_html(table: pd.DataFrame) -> str:
     shown = table.copy()
     for column in shown.columns:
-        shown[column] = shown[column].map(lambda v: _fmt(v, FLOAT_DIGITS))
+        shown[column] = shown[column].map(lambda v: number_text(v, FLOAT_DIGITS))
     return shown.to_html(index=False, escape=True, border=0, na_rep="")
 
-
-def _fmt(value: Any, digits: int) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        if value.is_integer() and abs(value) >= 1000:
-            return f"{int(value)}"
-        return f"{value:.{digits}g}" if abs(value) < 1e6 else f"{value:.4g}"
-    if hasattr(value, "item"):  # numpy scalars
-        return _fmt(value.item(), digits)
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return str(value)
 
 
 def _md(text: str) -> str:

@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 
 from cnnkit.compare.grouping import differing_columns, is_grouped
-from cnnkit.compare.values import is_missing, is_number, value_text
+from cnnkit.compare.values import is_number
+from cnnkit.text import is_missing, value_text
 
 IDENTITY_COLUMNS = ("id", "name", "status", "model", "dataset")
 # result column → the runs_frame column it comes from
@@ -38,15 +39,7 @@ def config_column(values: pd.Series) -> pd.Series:
     present = [v for v in values if not is_missing(v)]
     if present and all(is_number(v) for v in present):
         return pd.to_numeric(values, errors="coerce")
-    return values.map(_cell_text).astype(object)
-
-
-def _cell_text(value: object) -> str:
-    if is_missing(value):
-        return ""
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value)).lower()
-    return value_text(value)
+    return values.map(lambda v: "" if is_missing(v) else value_text(v)).astype(object)
 
 
 def group_summary(table: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:

@@ -16,7 +16,6 @@ from torch import nn
 from cnnkit.config import RunConfig
 from cnnkit.data import datasets, loading, transform
 from cnnkit.errors import CnnkitError, StoreError
-from cnnkit.models import registry
 from cnnkit.models.layers import ACTIVATIONS
 from cnnkit.plan import plan_run
 from cnnkit.store import Store
@@ -56,8 +55,7 @@ def load_run(store: Store, run_id: str) -> LoadedRun:
         raise StoreError(f"cannot read the checkpoint of run {run.id}: {str(exc).splitlines()[0][:200]}") from None
     config = RunConfig.from_dict(run.config)
     plan = plan_run(config)
-    channels, size, _ = plan.input_shape
-    model = registry.build_model(config.model, channels, plan.num_classes, size, **config.model_options)
+    model = plan.architecture()
     try:
         model.load_state_dict(state["model"])
     except (KeyError, RuntimeError) as exc:

@@ -6,7 +6,6 @@ from a Ray task they travel back to the supervisor, which applies them with ``ap
 """
 from __future__ import annotations
 
-import dataclasses
 import statistics
 import threading
 import traceback
@@ -17,9 +16,9 @@ from typing import Any
 from cnnkit.config import RunConfig
 from cnnkit.cpu_threads import ThreadGovernor
 from cnnkit.data.loading import Data
-from cnnkit.engine import FitResult, MetricPoint, Reporter, fit, load_checkpoint
+from cnnkit.engine import FitResult, fit
 from cnnkit.errors import CnnkitError
-from cnnkit.events import Status
+from cnnkit.events import MetricPoint, Reporter, Status
 from cnnkit.jobs.system_metrics import SystemMetrics
 from cnnkit.store import Store
 
@@ -42,7 +41,7 @@ class EventReporter(Reporter):
         self.also.first_step()
 
     def log(self, points: list[MetricPoint]) -> None:
-        self.emit("log", [dataclasses.asdict(p) for p in points])
+        self.emit("log", [p.as_row() for p in points])
         self.also.log(points)
 
 
@@ -53,9 +52,7 @@ def apply_event(store: Store, run_id: str, kind: str, payload: Any) -> None:
     elif kind == "first_step":
         store.mark_first_step(run_id)
     elif kind == "log":
-        store.log_metrics(run_id, [MetricPoint(**p) for p in payload])
-    elif kind == "truncate":
-        store.truncate_metrics(run_id, payload)
+        store.log_metrics(run_id, [MetricPoint(*row) for row in payload])
     elif kind == "end":
         store.finish(run_id, payload["status"], payload.get("summary"), payload.get("error"))
     else:
@@ -101,10 +98,7 @@ def run_training(config: RunConfig | dict[str, Any], emit: Emit, stop: threading
             config = RunConfig.from_dict(config)
         if device:
             config = config.replace(device=device)
-        if resume:
-            state = load_checkpoint(checkpoint)
-            emit("truncate", int(state["step"]) if state else 0)
-        reporter = SystemMetrics(EventReporter(emit, also), config.device)  # CPU, memory, GPU: split "system"
+        reporter = SystemMetrics(EventReporter(emit, also))  # CPU, memory, GPU: split "system"
         result = fit(config, reporter, stop.is_set, checkpoint, resume, dataset, predictions,
                      governor)
         emit("end", {"status": result.status, "summary": summary_of(result), "error": result.error})

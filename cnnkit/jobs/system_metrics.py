@@ -105,16 +105,16 @@ def sampling_cost(device: str = "cpu", samples: int = 200) -> float:
 
 
 class SystemMetrics(Reporter):
-    """Forwards every event to ``inner``, adding a system sample of this process (on ``device``, as the
-    run resolved it: "cpu", "cuda:0", …) to each batch of metric points."""
+    """Forwards every event to ``inner``, adding a system sample of this process to each batch of metric
+    points; the device to sample is the one the run's start event names (``device_name``: "cpu", "cuda:0")."""
 
-    def __init__(self, inner: Reporter, device: str = "cpu"):
-        self.inner, self.device = inner, device
+    def __init__(self, inner: Reporter):
+        self.inner = inner
         self.sampler: SystemSampler | None = None  # from the start of training: CPU averages count from there
         self.seconds = 0.0  # spent sampling
 
     def start(self, info: dict[str, Any]) -> None:
-        self.sampler = SystemSampler(self.device)
+        self.sampler = SystemSampler(info.get("device_name", "cpu"))
         self.inner.start(info)
 
     def first_step(self) -> None:

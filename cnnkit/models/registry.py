@@ -39,6 +39,11 @@ class ModelSpec:
         size = input_size or self.native_input
         return (self.in_channels or dataset_channels, size, size)
 
+    def build(self, in_channels: int, num_classes: int, input_size: int, options: dict[str, Any]) -> nn.Module:
+        """The module, with ``options`` (already checked against the knobs) over the knobs' defaults."""
+        return self.builder(in_channels, num_classes, input_size, **({k: p.default for k, p in self.knobs.items()}
+                                                                      | options))
+
 
 # Filled by the family modules as they are imported; cnnkit/models/__init__.py imports them all.
 MODELS: dict[str, ModelSpec] = {}
@@ -90,8 +95,7 @@ def build_model(
 ) -> nn.Module:
     """Build ``name`` with its knobs. ``input_size`` None means the model's native input."""
     spec = get(name)
-    options = {k: p.default for k, p in spec.knobs.items()} | check_options(name, options)
-    return spec.builder(in_channels, num_classes, input_size or spec.native_input, **options)
+    return spec.build(in_channels, num_classes, input_size or spec.native_input, check_options(name, options))
 
 
 def input_shape(name: str, dataset: str, input_size: int | None) -> tuple[int, int, int]:

@@ -26,6 +26,7 @@ from cnnkit.errors import ConfigError, StoreError
 from cnnkit.events import Status
 from cnnkit.search.study import GROUP_KIND, SearchPlan, open_study, storage
 from cnnkit.store import Run, Store
+from cnnkit.text import value_text
 
 if TYPE_CHECKING:
     import optuna
@@ -166,7 +167,7 @@ class SearchDriver:
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
             return False
         name = f"{plan.base.model} trial {trial.number}: " + " ".join(
-            f"{k}={_short(v)}" for k, v in trial.params.items())
+            f"{k}={value_text(v, NAME_DIGITS)}" for k, v in trial.params.items())
         run_id = self.store.create_run(config, name, group=group_id, tags=plan.tags)
         trial.set_user_attr(RUN_ID, run_id)
         return True
@@ -180,6 +181,3 @@ def final_value(run: Run) -> float | None:
         return None
     return (run.summary.get("final") or {}).get("test_acc")
 
-
-def _short(value: Any) -> str:
-    return f"{value:.{NAME_DIGITS}g}" if isinstance(value, float) else str(value)

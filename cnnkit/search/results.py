@@ -13,6 +13,7 @@ from cnnkit.events import Status
 from cnnkit.search.driver import ADDED, RUN_ID
 from cnnkit.search.study import OBJECTIVE, SearchPlan, open_study, plan_of
 from cnnkit.store import Store
+from cnnkit.text import value_text
 
 TRIAL_COLUMNS = ("trial", "state", "value", "run_id", "run_status", "pruned_at_epoch")
 
@@ -69,11 +70,11 @@ class SearchReport:
 
         keys = self.plan.space.keys
         rows = [[int(r["trial"]), r["state"].lower(), "" if pd.isna(r["value"]) else f"{r['value']:.4f}",
-                 *[_text(r[k]) for k in keys], r["run_id"] or ""] for _, r in self.trials.iterrows()]
+                 *[value_text(_plain(r[k]), 4) for k in keys], r["run_id"] or ""] for _, r in self.trials.iterrows()]
         lines = [format_table(rows, ["trial", "state", "value", *keys, "run"], "rlr" + "r" * len(keys) + "l"), ""]
         best = self.best
         if best:
-            values = " ".join(f"{k}={_text(v)}" for k, v in best["params"].items())
+            values = " ".join(f"{k}={value_text(v, 4)}" for k, v in best["params"].items())
             lines.append(f"best: trial {best['trial']}, {OBJECTIVE} {best['value']:.4f} ({values}), "
                          f"run {best['run_id']}")
         lines.append(f"{len(self.trials)} trials ({len(self.completed)} completed, {self.pruned} pruned) in "
@@ -133,7 +134,3 @@ def _plain(value: Any) -> Any:
         return None
     return value.item() if hasattr(value, "item") else value
 
-
-def _text(value: Any) -> str:
-    value = _plain(value)
-    return f"{value:.4g}" if isinstance(value, float) else str(value)

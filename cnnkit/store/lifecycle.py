@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from cnnkit.errors import StoreError
-from cnnkit.events import Status
+from cnnkit.events import MetricPoint, Status
 from cnnkit.store.database import Database
 from cnnkit.store.process_identity import process_start
 from cnnkit.store.run import Run, check_name, check_run_id, check_tags, run_from_row
@@ -129,23 +129,29 @@ class RunLifecycle(Database):
                        (pid, pid_start, time.time(), run_id))
 
     def mark_started(self, run_id: str, info: dict[str, Any]) -> None:
+        """A job's start event: its device, steps and model figures. The points logged after the step it
+        starts from (``start_step``: a resumed run's checkpoint, else 0) are dropped in the same transaction,
+        so that a run that replays steps, or starts over, keeps one point per step."""
+        start = int(info.get("start_step", 0))
         with self._tx() as tx:
             row = tx.execute("SELECT summary FROM runs WHERE id = ?", (run_id,)).fetchone()
             summary = json.loads(row["summary"]) if row else {}
             summary.update({k: info[k] for k in ("params", "macs", "input_shape", "train_size", "test_size")
                             if k in info})
-            tx.execute("UPDATE runs SET device = ?, total_steps = ?, step = ?, summary = ?, heartbeat = ?"
-                       " WHERE id = ?", (info.get("device"), info.get("total_steps", 0), info.get("start_step", 0),
-                                         json.dumps(summary), time.time(), run_id))
+            tx.execute("DELETE FROM metrics WHERE run_id = ? AND step > ?", (run_id, start))
+            tx.execute("UPDATE runs SET device = ?, total_steps = ?, step = ?, summary = ?, heartbeat = ?,"
+                       " epoch = COALESCE((SELECT MAX(epoch) FROM metrics WHERE run_id = ?), 0) WHERE id = ?",
+                       (info.get("device"), info.get("total_steps", 0), start, json.dumps(summary), time.time(),
+                        run_id, run_id))
 
     def mark_first_step(self, run_id: str) -> None:
         with self._tx() as tx:
             tx.execute("UPDATE runs SET first_step_at = COALESCE(first_step_at, ?) WHERE id = ?",
                        (time.time(), run_id))
 
-    def log_metrics(self, run_id: str, points: Iterable[Any]) -> None:
-        """Append metric points (objects with step, epoch, split, name, value, wall) in one transaction."""
-        rows = [(run_id, p.step, p.epoch, p.split, p.name, p.value, p.wall) for p in points]
+    def log_metrics(self, run_id: str, points: Iterable[MetricPoint]) -> None:
+        """Append metric points in one transaction."""
+        rows = [(run_id, *p.as_row()) for p in points]
         if not rows:
             return
         last = max(rows, key=lambda r: r[1])
@@ -154,13 +160,6 @@ class RunLifecycle(Database):
                            " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
             tx.execute("UPDATE runs SET step = MAX(step, ?), epoch = MAX(epoch, ?), heartbeat = ? WHERE id = ?",
                        (last[1], last[2], time.time(), run_id))
-
-    def truncate_metrics(self, run_id: str, after_step: int) -> None:
-        """Drop points after ``after_step`` (a resumed run replays from its checkpoint)."""
-        with self._tx() as tx:
-            tx.execute("DELETE FROM metrics WHERE run_id = ? AND step > ?", (run_id, after_step))
-            tx.execute("UPDATE runs SET step = ?, epoch = COALESCE((SELECT MAX(epoch) FROM metrics"
-                       " WHERE run_id = ?), 0) WHERE id = ?", (after_step, run_id, run_id))
 
     def beat(self, run_id: str) -> bool:
         """Record that the job is alive; returns whether a cancel was requested."""
@@ -250,11 +249,11 @@ class RunLifecycle(Database):
         return Status(row["status"])
 
     # ---- finished runs from elsewhere (bundles, benchmarks) -----------------------------------
-    def insert_finished(self, run: dict[str, Any], metrics: list[tuple]) -> str:
-        """Insert a finished run with its metric rows (step, epoch, split, name, value, wall) under a new id."""
+    def insert_finished(self, run: dict[str, Any], metrics: list[MetricPoint]) -> str:
+        """Insert a finished run with its metric points under a new id."""
         return self.insert_finished_runs([(run, metrics)])[0]
 
-    def insert_finished_runs(self, runs: list[tuple[dict[str, Any], list[tuple]]],
+    def insert_finished_runs(self, runs: list[tuple[dict[str, Any], list[MetricPoint]]],
                              groups: Iterable[dict[str, Any]] = ()) -> list[str]:
         """Insert finished runs (each with its metric rows) and their groups in one transaction: all or
         nothing, so that an import that fails half-way (a full disk) leaves no half of it behind."""
@@ -264,7 +263,7 @@ class RunLifecycle(Database):
                            (g["id"], g["kind"], g["name"], time.time(), json.dumps(g["meta"])))
             return [self._insert_finished(tx, run, metrics) for run, metrics in runs]
 
-    def _insert_finished(self, tx: sqlite3.Connection, run: dict[str, Any], metrics: list[tuple]) -> str:
+    def _insert_finished(self, tx: sqlite3.Connection, run: dict[str, Any], metrics: list[MetricPoint]) -> str:
         run_id = self._new_id(tx)
         tx.execute(
             "INSERT INTO runs (id, name, grp, tags, status, model, dataset, config, queued_at, started_at,"
@@ -276,7 +275,7 @@ class RunLifecycle(Database):
              run.get("epoch", 0), run.get("error"), json.dumps(run.get("summary", {}))),
         )
         tx.executemany("INSERT OR REPLACE INTO metrics (run_id, step, epoch, split, name, value, wall)"
-                       " VALUES (?, ?, ?, ?, ?, ?, ?)", [(run_id, *m) for m in metrics])
+                       " VALUES (?, ?, ?, ?, ?, ?, ?)", [(run_id, *m.as_row()) for m in metrics])
         return run_id
 
 

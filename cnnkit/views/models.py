@@ -10,6 +10,7 @@ import pandas as pd
 
 from cnnkit.insight.memory import activation_bytes
 from cnnkit.params import Param
+from cnnkit.text import options_text
 
 
 def input_size_param(native_input: int) -> Param:
@@ -24,9 +25,8 @@ def changed_options(knobs: Mapping[str, Param], values: Mapping[str, Any]) -> di
 
 
 def variant_label(model: str, options: Mapping[str, Any], input_size: int | None = None) -> str:
-    """"lenet(activation=relu,fc=120,84)@64": the model, its changed options, its input side."""
-    opts = ",".join(f"{k}={_option_text(v)}" for k, v in options.items())
-    return model + (f"({opts})" if opts else "") + (f"@{input_size}" if input_size else "")
+    """"lenet(activation=relu fc=120,84)@64": the model, its changed options, its input side."""
+    return options_text(model, options) + (f"@{input_size}" if input_size else "")
 
 
 def options_key(options: Mapping[str, Any]) -> str:
@@ -76,8 +76,3 @@ def side_by_side(anatomies: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
         "conv % of params": 100 * a["split"]["conv"]["params_share"],
         "conv % of MACs": 100 * a["split"]["conv"]["macs_share"]} for label, a in anatomies.items()])
 
-
-def _option_text(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return ",".join(map(str, value))
-    return str(value)

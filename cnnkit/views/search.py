@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cnnkit.config import RunConfig
 from cnnkit.search import GROUP_KIND, SearchPlan, parse_space
 from cnnkit.store import Store
+from cnnkit.text import value_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,7 +44,7 @@ def best_line(report: SearchReport) -> str:
     best = report.best
     if best is None:
         return "No completed trial yet."
-    values = ", ".join(f"{k}={_text(v)}" for k, v in best["params"].items())
+    values = ", ".join(f"{k}={value_text(v, 4)}" for k, v in best["params"].items())
     return (f"**Best: trial {best['trial']}**, final test accuracy {best['value']:.4f} ({values}), "
             f"run `{best['run_id']}`.")
 
@@ -64,6 +65,3 @@ def trials_table(report: SearchReport) -> pd.DataFrame:
     table["state"] = table["state"].str.lower()
     return table[["trial", "state", "value", *report.plan.space.keys, "run_id", "run_status", "pruned_at_epoch"]]
 
-
-def _text(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)

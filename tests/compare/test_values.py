@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnkit.compare.values import is_missing, is_number, order_key, value_text
+from cnnkit.compare.values import is_number, order_key
+from cnnkit.text import is_missing, value_text
 
 
 def test_value_text() -> None:

@@ -28,12 +28,11 @@ class Events(list):
 def test_apply_event_writes_every_kind(store: Store) -> None:
     run_id = store.create_run(TINY)
     store.claim("w")
-    runner.apply_event(store, run_id, "start", {"device": "cpu · 1 threads", "total_steps": 10, "start_step": 0,
-                                                "params": 61706})
+    start = {"device": "cpu · 1 threads", "total_steps": 10, "start_step": 0, "params": 61706}
+    runner.apply_event(store, run_id, "start", start)
     runner.apply_event(store, run_id, "first_step", None)
-    point = {"step": 5, "epoch": 0.5, "split": "train", "name": "loss", "value": 2.0, "wall": 1.0}
-    runner.apply_event(store, run_id, "log", [point, point | {"step": 8}])
-    runner.apply_event(store, run_id, "truncate", 5)
+    runner.apply_event(store, run_id, "log", [(5, 0.5, "train", "loss", 2.0, 1.0), (8, 0.8, "train", "loss", 2.0, 1.0)])
+    runner.apply_event(store, run_id, "start", start | {"start_step": 5})  # resumed from a checkpoint at step 5
     runner.apply_event(store, run_id, "end", {"status": "completed", "summary": {"final": {}}})
     run = store.get(run_id)
     assert (run.status, run.total_steps, run.step, run.summary["params"]) == ("completed", 10, 5, 61706)
@@ -94,7 +93,7 @@ def test_a_set_stop_event_cancels_and_resume_truncates(checkpoint: Path, fmnist:
     assert runner.run_training(TINY, events, stop, checkpoint, dataset=fmnist) == "cancelled"
     again = Events()
     runner.run_training(TINY, again, threading.Event(), checkpoint, resume=True, dataset=fmnist)
-    assert again[0] == ("truncate", 0) and again[-1][1]["status"] == "completed"
+    assert again[0][0] == "start" and again[0][1]["start_step"] == 0 and again[-1][1]["status"] == "completed"
 
 
 def test_heartbeat_beats_and_sets_stop_on_a_cancel(store: Store) -> None:

@@ -90,12 +90,14 @@ def test_concurrent_claims_never_hand_out_a_run_twice(store: Store) -> None:
 
 # ---- metric points --------------------------------------------------------------------------------
 
-def test_truncate_metrics_drops_points_after_a_checkpoint(store: Store) -> None:
+def test_a_start_drops_the_points_after_the_step_it_starts_from(store: Store) -> None:
     run_id = store.create_run(config())
     store.log_metrics(run_id, [point(s, s / 10) for s in range(1, 21)])
-    store.truncate_metrics(run_id, 10)
+    store.mark_started(run_id, {"start_step": 10, "total_steps": 20})  # resumed from a checkpoint at step 10
     assert store.metrics([run_id]).step.max() == 10
     assert (store.get(run_id).step, store.get(run_id).epoch) == (10, 1.0)
+    store.mark_started(run_id, {"start_step": 0, "total_steps": 20})  # started over: nothing after step 0 stays
+    assert store.metrics([run_id]).empty and (store.get(run_id).step, store.get(run_id).epoch) == (0, 0)
 
 
 # ---- how a run ends, and what users do to runs --------------------------------------------------

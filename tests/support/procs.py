@@ -91,7 +91,7 @@ def finish_worker(procs: Procs, proc: subprocess.Popen, timeout: float = 240) ->
 TRAIN_LOGGER = """
 import sys
 from cnnkit.store import Store
-from types import SimpleNamespace as P
+from cnnkit.events import MetricPoint as P
 store = Store(sys.argv[1])
 for step in range(1000):
     store.log_metrics(sys.argv[2], [P(step=step, epoch=step / 1000, split="train", name="loss", value=step, wall=0.0)])

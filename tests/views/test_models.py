@@ -28,8 +28,8 @@ def test_changed_options_keep_what_differs_from_the_defaults() -> None:
 
 def test_variant_label_names_the_changed_options_and_the_input() -> None:
     assert variant_label("lenet", {}) == "lenet"
-    assert variant_label("lenet", {"activation": "relu", "fc": (120, 84)}, 64) == "lenet(activation=relu,fc=120,84)@64"
-    assert variant_label("alexnet", {"dropout": 0.3, "lrn": False}) == "alexnet(dropout=0.3,lrn=False)"
+    assert variant_label("lenet", {"activation": "relu", "fc": (120, 84)}, 64) == "lenet(activation=relu fc=120,84)@64"
+    assert variant_label("alexnet", {"dropout": 0.3, "lrn": False}) == "alexnet(dropout=0.3 lrn=false)"
 
 
 def test_options_key_is_canonical_json() -> None:
