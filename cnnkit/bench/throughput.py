@@ -1,4 +1,4 @@
-"""``python -m cnnkit bench``: our engine against the textbook loop, job start, dashboard speed.
+"""The throughput section of ``cnnkit bench``: our engine against the textbook loop, and the time to a test accuracy.
 
 The textbook loop is d2l's ``train_ch6`` on d2l's ``load_data_fashion_mnist``: a torchvision dataset
 with ``Resize`` + ``ToTensor``, a ``DataLoader``, a ``.to(device)`` per batch and a ``float()`` per

@@ -34,7 +34,7 @@ decisive answer on that CPU, 5 seeds; the zoo 2; a second look at 10 where 5 lef
 
 The verdict rests on the final test accuracy of every run. Per level: mean ± sample std over seeds.
 Each level against the baseline: the difference of means with a 95 % Welch t interval (see
-cnnkit.stats). A diverged run is a result, not a gap: it counts at
+cnnkit.experiments.stats). A diverged run is a result, not a gap: it counts at
 chance accuracy in comparisons and the verdict says so. Failed, cancelled, lost, out-of-memory and
 unfinished runs are listed and not counted; below 2 counted runs in any level the verdict is "not
 enough seeds". A preset may state a margin: a level whose interval lies within ±margin of the
@@ -47,12 +47,10 @@ compared seed by seed, with a t interval of the differences (stats.paired_diff).
 (the zoo) names no best level: it ranks the levels beside d2l's published figures and says why
 where the orders differ.
 
-The package has one module per job: ``catalogue`` (what a preset is, every preset, the configs they
-build), ``launch`` (queueing a preset's runs and following them), ``verdict`` (the analysis, the
-verdict and the claims) and ``reference`` (the reference results and their README pages). This
-module re-exports their API. ``catalogue``, ``launch`` and ``reference`` are also the names of
-functions here, so ``cnnkit.experiments.launch`` is the function; import from a submodule by its
-full name (``from cnnkit.experiments.verdict import ...``).
+The package has one module per job: ``presets`` (what a preset is, every preset, the configs they
+build), ``queue`` (queueing a preset's runs and following them), ``verdict`` (the analysis, the
+verdict and the claims), ``stats`` (the intervals) and ``shipped`` (the reference results and their
+README pages). This module re-exports their API.
 """
 from cnnkit.experiments.presets import (
     ALL_BUDGETS,
