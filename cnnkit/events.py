@@ -3,7 +3,7 @@ the status a run ends with. No torch here: the store, the CLI and the pages shar
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import astuple, dataclass
 from enum import Enum
 from typing import Any, ClassVar
@@ -50,6 +50,21 @@ class MetricPoint:
     def as_row(self) -> tuple[int, float, str, str, float, float]:
         """(step, epoch, split, name, value, wall): the order of the store's columns and of a bundle's lists."""
         return astuple(self)
+
+
+EPOCH_NAMES = ("lr", "epoch_seconds", "images_per_sec")  # logged under split "train", named alone in epoch rows
+
+
+def epoch_rows(points: Iterable[tuple]) -> list[dict[str, float]]:
+    """One dict per finished epoch (one with a test accuracy) from (step, epoch, split, name, value, wall)
+    points at whole epochs: ``epoch``, ``train_loss``, ``train_eval_acc``, ``test_acc``, …, ``lr``,
+    ``epoch_seconds``, ``images_per_sec``."""
+    rows: dict[int, dict[str, float]] = {}
+    for _step, epoch, split, name, value, _wall in sorted(points, key=lambda p: p[0]):
+        if float(epoch).is_integer():
+            key = name if name in EPOCH_NAMES else f"{split}_{name}"
+            rows.setdefault(int(epoch), {"epoch": int(epoch)})[key] = value
+    return [row for _, row in sorted(rows.items()) if "test_acc" in row]
 
 
 class Reporter:

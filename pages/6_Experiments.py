@@ -8,19 +8,12 @@ import streamlit as st
 import ui
 from cnnkit import experiments
 from cnnkit.bundle import import_bundle
-from cnnkit.experiments.verdict import data_text
+from cnnkit.experiments.wording import data_text
 from cnnkit.views import experiments as view
 
 REFRESH_SECONDS = 3.0
-AGREEMENT_STYLE = {"agrees": st.success, "partly agrees": st.info, "equivalent": st.success,
-                   "contradicts": st.warning}
-ACCURACY = st.column_config.NumberColumn(format="%.4f")
-LEVEL_COLUMNS = {
-    **{c: ACCURACY for c in ("test acc", "± std", "Δ vs baseline", "95 % CI low", "95 % CI high", "train acc",
-                             "train − test", view.PUBLISHED_COLUMN)},
-    "s / run": st.column_config.NumberColumn(format="%.1f"),
-    "params": st.column_config.NumberColumn(format="localized"),
-}
+CLAIM_COLUMNS = {"claim": st.column_config.TextColumn(width="large"),
+                 "estimate (interval) or reason": st.column_config.TextColumn(width="large")}
 CURVES = ("train_loss", "test_acc", "train_acc", "test_loss")
 
 
@@ -31,16 +24,15 @@ def bundle_report(path: str, mtime: float) -> experiments.ExperimentReport:
 
 
 def show_report(report: experiments.ExperimentReport) -> None:
-    """The verdict, what was expected, the data, each claim's outcome and the levels' table."""
-    style = AGREEMENT_STYLE.get(report.agreement, st.info)
-    style(f"**Verdict** ({report.agreement}). {report.verdict}")
-    if report.expected:
-        st.caption(f"Expected: {report.expected}")
+    """The claims of the notes and the textbook with their outcomes, the verdict, the confounds, the data and
+    the levels' table, as the shipped report reads."""
+    st.dataframe(view.claims_table(report), hide_index=True, column_config=CLAIM_COLUMNS)
+    st.info(f"**Verdict.** {report.verdict}")
+    if report.plan.get("confounds"):
+        st.caption(f"Confounds: {report.plan['confounds']}")
     if report.datasets:
         st.caption(f"Data: {data_text(report.datasets)}.")
-    for claim in report.claims:
-        st.markdown(f"- {claim['text']}: **{claim['outcome']}** ({claim['detail']})")
-    st.dataframe(view.levels_table(report), hide_index=True, column_config=LEVEL_COLUMNS)
+    st.dataframe(view.levels_table(report), hide_index=True)
 
 
 def show_group(group_id: str) -> None:
@@ -82,7 +74,11 @@ def preset_picker(presets: list[experiments.Preset]) -> experiments.Preset:
     st.markdown(f"**{preset.question}**")
     st.caption(f"Factor: {preset.factor} · baseline: {preset.baseline}" + (f" · {preset.note}" if preset.note else ""))
     st.dataframe(view.preset_levels_table(preset), hide_index=True)
-    st.caption(f"Expected: {preset.expected}")
+    st.markdown("**The claims it tests**")
+    st.dataframe(view.preset_claims_table(preset), hide_index=True,
+                 column_config={"claim": st.column_config.TextColumn(width="large")})
+    if preset.confounds:
+        st.caption(f"Confounds: {preset.confounds}")
     return preset
 
 
@@ -128,9 +124,9 @@ def reference_bundle(path: Path) -> None:
     except Exception as exc:  # one damaged bundle must not hide the others
         st.error(f"{path.name}: {exc}")
         return
-    with st.expander(f"{report.title} — {report.agreement}", expanded=False):
-        st.caption(f"{report.question} · budget {report.budget} ({report.budget_text}), {report.seeds_text} · "
-                   f"{path.name}")
+    with st.expander(f"{report.title} — {view.outcome_text(report)}", expanded=False):
+        st.caption(f"{report.question} · budget {report.budget} ({report.plan.get('budget_text', '')}), "
+                   f"{report.seeds_text} · {path.name}")
         show_report(report)
         if st.button("Import these runs into the store", key=f"exp.import.{path.stem}",
                      help="then compare them with your own runs"):
@@ -150,7 +146,7 @@ def reference_results() -> None:
 store = ui.page("Experiments", ":material/experiment:")
 st.title("Experiments")
 st.caption("Every 'what if' of the study notes as a controlled experiment: one factor, its levels, several seeds, "
-           "and a verdict that says whether the difference is real. " + experiments.CATALOGUE_NOTE.split(". ")[0] + ".")
+           "and a verdict on the notes' own claims that says whether each difference is real. " + experiments.CATALOGUE_NOTE.split(". ")[0] + ".")
 with ui.guard():
     presets = experiments.catalogue()
     tab_run, tab_ref = st.tabs(["Run an experiment", "Reference results"])

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cnnkit.errors import ConfigError, StoreError
+from cnnkit.events import EPOCH_NAMES
 from cnnkit.store import Run, Store
-from cnnkit.store.queries import EPOCH_NAMES
 
 
 def finished_runs(store: Store, run_ids: Sequence[str] = (), group: str | None = None) -> list[Run]:

@@ -32,7 +32,7 @@ def _print_report(report: experiments.ExperimentReport, fmt: str) -> None:
 def cmd_experiment_list(args: argparse.Namespace) -> int:
     presets = experiments.catalogue()
     if args.json:
-        emit_json([p.to_dict() for p in presets])
+        emit_json([experiments.preset_dict(p) for p in presets])
         return 0
     rows = []
     for p in presets:
@@ -53,9 +53,9 @@ def cmd_experiment_run(args: argparse.Namespace) -> int:
     store = store_of(args)
     group = experiments.launch(store, preset.name, budget, seeds, start_worker=True)
     total = experiments.group_progress(store, group)["total"]
-    n_seeds = experiments.check_seeds(seeds, preset, budget)
-    print(f"queued {total} runs of {preset.name} ({budget} budget, {n_seeds} seeds) in group {group} of {store.home}",
-          flush=True)
+    seed_list = experiments.seeds_text(experiments.seed_values(preset, budget, seeds))
+    print(f"queued {total} runs of {preset.name} ({budget} budget, {seed_list}) in group {group} of {store.home}; "
+          "its plan is written into the group", flush=True)
     if not args.wait:
         print(f"follow it with: python -m cnnkit experiment report {preset.name}"
               + (f" --store {store.home}" if args.store else ""))
@@ -125,7 +125,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = command("run", cmd_experiment_run, "queue a preset's runs for the supervisor (started if none runs)")
     p.add_argument("name", help="a preset (see `experiment list`)")
     p.add_argument("--budget", default="standard", help=BUDGET_HELP)
-    p.add_argument("--seeds", metavar="N", help="seeds per level (default: the budget's: quick 3, standard 5)")
+    p.add_argument("--seeds", metavar="N", help="seeds per level (default: the budget's: quick 3, standard 5 or 10)")
     p.add_argument("--wait", action="store_true", help="poll until every run has finished, then print the report")
     p.add_argument("--format", choices=("md", "json"), default="md", help="report format with --wait")
 

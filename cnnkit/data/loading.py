@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -75,6 +76,22 @@ def load(name: str, root: Path | str | None = None) -> Data:
     data = _decode(spec, root)
     _write_cache(data, cache)
     return data
+
+
+def fingerprint(name: str, root: Path | str | None = None) -> str:
+    """sha256 of the dataset as runs see it: its decoded uint8 tensors (train images and labels, test images and
+    labels, in that order). The same data gives the same digest whichever files or cache it was read from."""
+    key = (name, str(root or data_root()))
+    if key not in _FINGERPRINTS:
+        data = load(name, root)
+        digest = hashlib.sha256()
+        for tensor in (data.train_x, data.train_y, data.test_x, data.test_y):
+            digest.update(tensor.contiguous().numpy().tobytes())
+        _FINGERPRINTS[key] = digest.hexdigest()
+    return _FINGERPRINTS[key]
+
+
+_FINGERPRINTS: dict[tuple[str, str], str] = {}
 
 
 def is_available(name: str, root: Path | str | None = None) -> bool:

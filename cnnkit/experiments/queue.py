@@ -1,42 +1,41 @@
-"""Launching an experiment: every run of a preset queued in one store group, and following it."""
+"""Launching an experiment: its plan written and hashed, then every run of a preset queued in one store group;
+and following the group until its runs end."""
 from __future__ import annotations
 
 import datetime as _dt
 import os
-import platform
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from cnnkit.data.datasets import DATASETS, stand_ins
 from cnnkit.errors import DataError
 from cnnkit.events import Status
-from cnnkit.experiments.presets import build_configs, check_budget, check_seeds, describe_budget, get, missing_datasets
+from cnnkit.experiments.configs import build_configs, check_budget, get, missing_datasets
+from cnnkit.experiments.protocol import plan_hash, write_plan
+from cnnkit.experiments.records import GROUP_KIND, NAME_SEP
 from cnnkit.jobs.process import supervisor_running
 from cnnkit.store import Store
 
 # torch and the supervisor (which imports the engine, hence torch) are imported inside the functions
 # that use them: listing or analysing experiments must not wait a second for torch.
 
-GROUP_KIND = "experiment"  # the store group kind of an experiment; the analysis reads only these
-META_VERSION = 1
-NAME_SEP = " · "  # run names: "<preset> · <level> · seed <n>"; the analysis falls back on them
+META_VERSION = 2  # 2: the plan and its hash in the meta
 SUPERVISOR_START_GRACE = 20.0  # seconds a new supervisor may take to import torch and take its lock
 
 
 def launch(store: Store, name: str, budget: str = "quick", seeds: int | None = None,
-           start_worker: bool = True, *, meta: Mapping[str, Any] | None = None) -> str:
-    """Queue every run of preset ``name`` in a new group of kind "experiment"; returns the group id.
+           start_worker: bool = True, *, command: str | None = None, meta: Mapping[str, Any] | None = None) -> str:
+    """Write the plan of a look at preset ``name`` (cnnkit.experiments.protocol), then queue every run in a new
+    group of kind "experiment"; returns the group id.
 
-    The group's meta holds the preset, budget, seeds, level order, baseline and the level of every
-    run id (``meta["runs"]``); ``meta`` adds entries (the reference command records itself there).
-    Refuses (DataError) when a dataset is missing and downloads are off (CNNKIT_OFFLINE).
+    The group's meta holds the plan and its sha256 (``plan``, ``plan_hash``), written before the first run is
+    queued, and the level of every run id (``runs``); ``meta`` adds entries. Refuses (DataError) when a
+    dataset is missing and downloads are off (CNNKIT_OFFLINE).
     """
     preset = get(name)
     check_budget(budget)
     configs = build_configs(preset, budget, seeds)
-    n_seeds = check_seeds(seeds, preset, budget)
     missing = missing_datasets(preset)
     if missing and os.environ.get("CNNKIT_OFFLINE"):
         spec = DATASETS[missing[0]]
@@ -44,12 +43,9 @@ def launch(store: Store, name: str, budget: str = "quick", seeds: int | None = N
                           for other in stand_ins(spec.name))
         raise DataError(f"experiment {name} needs {spec.title}, which is not installed and downloads are off: "
                         f"{spec.how_to_get}{instead}")
-    group_meta = {
-        "version": META_VERSION, "preset": preset.name, "title": preset.title, "question": preset.question,
-        "factor": preset.factor, "levels": preset.labels, "baseline": preset.baseline, "budget": budget,
-        "budget_text": describe_budget(preset, budget), "seeds": n_seeds, "lines": list(preset.lines),
-        "created": _now_iso(), "host": host_info(), "runs": {}, **(meta or {}),
-    }
+    plan = write_plan(preset, budget, seeds, command)
+    group_meta = {"version": META_VERSION, "preset": preset.name, "levels": preset.labels, "budget": budget,
+                  "created": _now_iso(), "plan": plan, "plan_hash": plan_hash(plan), "runs": {}, **(meta or {})}
     group = store.create_group(GROUP_KIND, f"{preset.title} · {budget}", group_meta)
     names_ = [f"{preset.name}{NAME_SEP}{label}{NAME_SEP}seed {config.seed}" for label, config in configs]
     ids = store.create_runs([c for _, c in configs], group, names=names_, tags=[f"experiment:{preset.name}"])
@@ -121,31 +117,6 @@ def _progress_line(name: str, counts: dict[str, int]) -> str:
     waiting = ", ".join(f"{counts[s]} {s}" for s in (Status.RUNNING, Status.QUEUED) if counts.get(s))
     text = f"{time.strftime('%H:%M:%S')} {name}: {counts['finished']}/{counts['total']} finished"
     return text + (f" ({done})" if done else "") + (f"; {waiting}" if waiting else "")
-
-
-def host_info() -> dict[str, Any]:
-    """CPU model, cores, GPU (read without initialising CUDA), torch and Python versions: the host an
-    experiment is launched on, kept in its group's meta (the reference README's setting reads it back)."""
-    import torch
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    gpu = None
-    for info in sorted(Path("/proc/driver/nvidia/gpus").glob("*/information")):
-        try:
-            model = [ln for ln in info.read_text().splitlines() if ln.startswith("Model:")]
-        except OSError:
-            continue
-        gpu = model[0].split(":", 1)[1].strip() if model else "NVIDIA GPU"
-        break
-    return {"cpu": cpu, "cores": os.cpu_count(), "gpu": gpu, "torch": torch.__version__.split("+")[0],
-            "python": platform.python_version(), "os": f"{platform.system()} {platform.release()}"}
 
 
 def _now_iso() -> str:

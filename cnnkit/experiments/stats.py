@@ -1,14 +1,22 @@
-"""The few statistics an experiment's verdict needs: mean ± std over seeds and a 95 % t interval for a
-difference of two means (Welch's for independent levels, the paired one for levels that share their seeds).
+"""The statistics of a verdict, from ``scipy.stats``: mean ± std over seeds, Welch's and the paired t test with
+their confidence intervals, and Holm's step-down correction within a preset.
 
-Kept small and dependency-free (the t quantile comes from the incomplete beta function, not SciPy) so that every
-number in a verdict can be checked with a t table.
+Welch's test does not assume equal spreads (a level that sometimes fails to learn varies far more than one
+that always learns); the paired one compares seed by seed where the levels share what a seed decides (the
+pairing rule: ``cnnkit.experiments.pairing``). Holm's correction keeps the chance of any false decision
+within one preset at α: the claims' p-values are taken from the smallest up, the i-th of m against
+α / (m − i + 1), stopping at the first that does not pass. Each claim's interval is reported at the level its
+decision used (1 − α / (m − i + 1)), and every claim after the stop at the level of the stop, so an interval
+excludes 0 exactly when its claim's difference is declared real.
 """
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+ALPHA = 0.05
 
 
 @dataclass(frozen=True)
@@ -19,20 +27,29 @@ class Summary:
 
 
 @dataclass(frozen=True)
-class Difference:
-    """mean(a) − mean(b) with its 95 % interval; ``low``/``high`` are None below 2 values a side."""
+class Comparison:
+    """mean(a) − mean(b) (paired: the mean of a − b) with its interval at ``level`` and the two-sided p-value
+    of "no difference"; ``low``, ``high`` and ``p`` are None below 2 values a side (2 pairs)."""
 
     diff: float
     low: float | None
     high: float | None
+    p: float | None
+    level: float
+    paired: bool
+    n: int  # values per side (pairs when paired; the smaller side otherwise)
 
     @property
     def excludes_zero(self) -> bool:
-        return self.low is not None and self.high is not None and (self.low > 0 or self.high < 0)
+        return self.low is not None and (self.low > 0 or self.high < 0)
+
+    def within(self, effect: float) -> bool:
+        """Whether the whole interval lies inside ±``effect``."""
+        return self.low is not None and -effect < self.low and self.high < effect
 
     @property
     def half_width(self) -> float | None:
-        return None if self.low is None or self.high is None else (self.high - self.low) / 2
+        return None if self.low is None else (self.high - self.low) / 2
 
 
 def summarize(values: Sequence[float]) -> Summary:
@@ -43,8 +60,7 @@ def summarize(values: Sequence[float]) -> Summary:
     mean = math.fsum(xs) / len(xs)
     if len(xs) < 2:
         return Summary(1, mean, None)
-    var = math.fsum((x - mean) ** 2 for x in xs) / (len(xs) - 1)
-    return Summary(len(xs), mean, math.sqrt(var))
+    return Summary(len(xs), mean, math.sqrt(math.fsum((x - mean) ** 2 for x in xs) / (len(xs) - 1)))
 
 
 def mean_or_none(values: Sequence[float | None]) -> float | None:
@@ -53,90 +69,78 @@ def mean_or_none(values: Sequence[float | None]) -> float | None:
     return math.fsum(xs) / len(xs) if xs else None
 
 
-def welch_diff(a: Sequence[float], b: Sequence[float]) -> Difference:
-    """mean(a) − mean(b) of two independent samples and its 95 % Welch t interval.
+def welch(a: Sequence[float], b: Sequence[float], level: float = 1 - ALPHA) -> Comparison:
+    """Two independent samples: Welch's t test (scipy.stats.ttest_ind, equal_var=False) and its interval."""
+    from scipy import stats
 
-    Welch's interval does not assume equal spreads (a level that sometimes fails to learn varies far more
-    than one that always does); its degrees of freedom are Welch–Satterthwaite's, fractional, as in R's
-    ``t.test`` and SciPy's ``ttest_ind(equal_var=False)``. A percentile bootstrap of so few values is narrower
-    than its name (it excludes 0 in 12 % of comparisons of equal levels at 5 seeds a side).
-    """
     xa, xb = _finite(a), _finite(b)
     if not xa or not xb:
-        raise ValueError("welch_diff needs at least one value on each side")
-    sa, sb = summarize(xa), summarize(xb)
-    diff = sa.mean - sb.mean
-    if sa.std is None or sb.std is None:
-        return Difference(diff, None, None)
-    va, vb = sa.std ** 2 / sa.n, sb.std ** 2 / sb.n
-    if va + vb == 0:  # identical values on both sides: the difference is exact
-        return Difference(diff, _clean(diff), _clean(diff))
-    df = (va + vb) ** 2 / (va ** 2 / (sa.n - 1) + vb ** 2 / (sb.n - 1))
-    half = t_975(df) * math.sqrt(va + vb)
-    return Difference(diff, _clean(diff - half), _clean(diff + half))
+        raise ValueError("welch needs at least one value on each side")
+    diff = math.fsum(xa) / len(xa) - math.fsum(xb) / len(xb)
+    if len(xa) < 2 or len(xb) < 2:
+        return Comparison(diff, None, None, None, level, False, min(len(xa), len(xb)))
+    if len(set(xa)) == 1 and len(set(xb)) == 1:  # no spread at all: the difference is exact
+        return _exact(diff, level, False, min(len(xa), len(xb)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a side without spread: scipy warns, the test stands
+        result = stats.ttest_ind(xa, xb, equal_var=False)
+    ci = result.confidence_interval(level)
+    return Comparison(diff, _clean(ci.low), _clean(ci.high), float(result.pvalue), level, False,
+                      min(len(xa), len(xb)))
 
 
-def t_975(df: float) -> float:
-    """The 97.5th percentile of Student's t with ``df`` > 0 degrees of freedom (fractional ones too): the
-    two-sided 95 % interval's multiplier, 12.706 at 1, 2.776 at 4, 1.960 in the limit."""
-    if not df > 0:
-        raise ValueError(f"degrees of freedom must be positive, got {df}")
-    low, high = 0.0, 1.0
-    while t_cdf(high, df) < 0.975:
-        low, high = high, 2 * high
-    for _ in range(100):  # bisection: the CDF is increasing
-        mid = (low + high) / 2
-        low, high = (mid, high) if t_cdf(mid, df) < 0.975 else (low, mid)
-    return (low + high) / 2
+def paired(a: Sequence[float], b: Sequence[float], level: float = 1 - ALPHA) -> Comparison:
+    """Paired values (a[i] and b[i] share seed i): the paired t test (scipy.stats.ttest_rel) and its interval."""
+    from scipy import stats
 
-
-def t_cdf(t: float, df: float) -> float:
-    """P(T ≤ t) for Student's t with ``df`` degrees of freedom, through the regularized incomplete beta function."""
-    tail = 0.5 * _incomplete_beta(df / 2, 0.5, df / (df + t * t))
-    return 1 - tail if t >= 0 else tail
-
-
-def _incomplete_beta(a: float, b: float, x: float) -> float:
-    """I_x(a, b) by its continued fraction (modified Lentz), using the symmetry I_x(a, b) = 1 − I_{1−x}(b, a)
-    where the fraction converges slowly."""
-    if x <= 0 or x >= 1:
-        return 0.0 if x <= 0 else 1.0
-    if x > (a + 1) / (a + b + 2):
-        return 1 - _incomplete_beta(b, a, 1 - x)
-    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)) / a
-    tiny = 1e-300
-    c, d = 1.0, 1 - (a + b) * x / (a + 1)
-    d = 1 / (d if abs(d) > tiny else tiny)
-    f = d
-    for m in range(1, 500):
-        for numerator in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
-                          -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
-            d = 1 + numerator * d
-            d = 1 / (d if abs(d) > tiny else tiny)
-            c = 1 + numerator / c
-            c = c if abs(c) > tiny else tiny
-            f *= c * d
-        if abs(c * d - 1) < 1e-15:
-            break
-    return front * f
-
-
-def paired_diff(a: Sequence[float], b: Sequence[float]) -> Difference:
-    """mean(a − b) of paired values (a[i] and b[i] share seed i) and its 95 % t interval.
-
-    For experiments whose levels keep a seed's randomness (same initial weights, same data order), the
-    pairs' differences vary far less than the levels do. The t interval is exact for normal differences,
-    so its false-alarm rate is the nominal 5 % even for a handful of seeds.
-    """
     xa, xb = _finite(a), _finite(b)
     if len(xa) != len(xb) or not xa:
-        raise ValueError(f"paired_diff needs two equally long, non-empty samples, got {len(xa)} and {len(xb)}")
+        raise ValueError(f"paired needs two equally long, non-empty samples, got {len(xa)} and {len(xb)}")
     diffs = [x - y for x, y in zip(xa, xb)]
-    s = summarize(diffs)
-    if s.std is None:
-        return Difference(s.mean, None, None)
-    half = t_975(s.n - 1) * s.std / math.sqrt(s.n)
-    return Difference(s.mean, _clean(s.mean - half), _clean(s.mean + half))
+    diff = math.fsum(diffs) / len(diffs)
+    if len(diffs) < 2:
+        return Comparison(diff, None, None, None, level, True, len(diffs))
+    if len(set(diffs)) == 1:
+        return _exact(diff, level, True, len(diffs))
+    result = stats.ttest_rel(xa, xb)
+    ci = result.confidence_interval(level)
+    return Comparison(diff, _clean(ci.low), _clean(ci.high), float(result.pvalue), level, True, len(diffs))
+
+
+def holm_levels(pvalues: Sequence[float | None], alpha: float = ALPHA) -> list[tuple[float, bool]]:
+    """For each p-value (None: no test), the α its interval is judged at and whether Holm rejects it.
+
+    Step-down: sorted from the smallest, the i-th (from 1) of m is rejected when it and every smaller one
+    pass α / (m − i + 1); from the first that fails on, nothing is rejected and every later one is judged at
+    the α of that step (so its interval, wider, still contains 0)."""
+    m = sum(p is not None for p in pvalues)
+    order = sorted((i for i, p in enumerate(pvalues) if p is not None), key=lambda i: pvalues[i])
+    out: list[tuple[float, bool]] = [(alpha, False)] * len(pvalues)
+    stop: float | None = None
+    for rank, i in enumerate(order):
+        step = alpha / (m - rank)
+        if stop is None and pvalues[i] < step:
+            out[i] = (step, True)
+        else:
+            stop = step if stop is None else stop
+            out[i] = (stop, False)
+    return out
+
+
+def holm_adjusted(pvalues: Sequence[float]) -> list[float]:
+    """Holm's adjusted p-values (as R's p.adjust(method = "holm")): reject where adjusted < α."""
+    m = len(pvalues)
+    order = sorted(range(m), key=lambda i: pvalues[i])
+    out = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * pvalues[i]))
+        out[i] = running
+    return out
+
+
+def _exact(diff: float, level: float, is_paired: bool, n: int) -> Comparison:
+    return Comparison(diff, _clean(diff), _clean(diff), 0.0 if abs(diff) > 1e-12 else 1.0, level, is_paired, n)
 
 
 def _finite(values: Sequence[float]) -> list[float]:
@@ -147,4 +151,5 @@ def _finite(values: Sequence[float]) -> list[float]:
 
 
 def _clean(x: float) -> float:
+    x = float(x)
     return 0.0 if abs(x) < 1e-12 else x

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from cnnkit.errors import StoreError
-from cnnkit.events import Status
+from cnnkit.events import Status, epoch_rows
 from cnnkit.store.database import Database
 from cnnkit.store.run import Run, check_run_id, run_from_row
 
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 LOG_TAIL_BYTES = 4000
-EPOCH_NAMES = ("lr", "epoch_seconds", "images_per_sec")  # metrics without a split in epoch_rows
 MAIN_METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")  # in every run row, None until logged
 
 
@@ -158,15 +157,10 @@ class RunQueries(Database):
         return _thin(frame, max_points) if max_points else frame
 
     def epoch_rows(self, run_id: str) -> list[dict[str, float]]:
-        """One dict per finished epoch: epoch, train_loss, train_acc, test_loss, test_acc, lr,
-        epoch_seconds, images_per_sec (the points logged at whole epochs)."""
-        rows = self._read("SELECT epoch, split, name, value FROM metrics"
-                          " WHERE run_id = ? AND epoch = CAST(epoch AS INT) ORDER BY step", (check_run_id(run_id),))
-        by_epoch: dict[int, dict[str, float]] = {}
-        for r in rows:
-            key = r["name"] if r["name"] in EPOCH_NAMES else f"{r['split']}_{r['name']}"
-            by_epoch.setdefault(int(r["epoch"]), {"epoch": int(r["epoch"])})[key] = r["value"]
-        return [row for _, row in sorted(by_epoch.items()) if "test_acc" in row]
+        """One dict per finished epoch (``cnnkit.events.epoch_rows``)."""
+        rows = self._read("SELECT step, epoch, split, name, value, wall FROM metrics"
+                          " WHERE run_id = ? AND epoch = CAST(epoch AS INT)", (check_run_id(run_id),))
+        return epoch_rows(tuple(r) for r in rows)
 
     def runs_frame(self, runs: list[Run] | None = None) -> pd.DataFrame:
         """One row per run (``run_row``) with its summary's results and flattened config (``cfg.*`` columns)."""

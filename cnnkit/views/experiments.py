@@ -1,5 +1,5 @@
-"""The Experiments page: the catalogue, a preset's levels and launch cost, a report's table, an
-experiment's curves by level, the reference bundles shipped with the project."""
+"""The Experiments page: the catalogue, a preset's levels, claims and launch cost, a report's claims and levels
+as tables, an experiment's curves by level, the reference bundles shipped with the project."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,10 +9,12 @@ import pandas as pd
 from cnnkit import compare, estimate, experiments
 from cnnkit.events import Status
 from cnnkit.store import Store
+from cnnkit.text import format_count, format_mean_std, format_pct
 from cnnkit.views.compare import CompareView, build_view
 
 SEEDS_COLUMN = "seeds: " + " / ".join(experiments.BUDGETS)
-PUBLISHED_COLUMN = "d2l test acc (10 epochs)"
+PUBLISHED_COLUMN = "d2l, 10 epochs: test / train acc"
+DASH = "—"
 DEFAULT_BUDGET = "standard"  # the launcher's: the budget sized to answer each question on a 2-core CPU
 
 
@@ -20,8 +22,9 @@ def catalogue_table(presets: list[experiments.Preset], store: Store) -> pd.DataF
     """One row per preset: its question, the notes' lines, levels, seeds per budget, missing data, its
     newest group here."""
     return pd.DataFrame([{
-        "preset": p.name, "question": p.question, "notes line": ", ".join(map(str, p.lines)),
-        "levels": len(p.levels), SEEDS_COLUMN: " / ".join(str(p.seeds(b)) for b in experiments.BUDGETS),
+        "preset": p.name, "question": p.question, "mission line": ", ".join(map(str, p.lines)),
+        "levels": len(p.levels), "claims": len(p.claims),
+        SEEDS_COLUMN: " / ".join(str(p.seeds(b)) for b in experiments.BUDGETS),
         "needs": ", ".join(experiments.missing_datasets(p)) or "",
         "latest": experiments.latest_group(store, p.name) or ""} for p in presets])
 
@@ -46,9 +49,21 @@ def launch_seconds(preset: experiments.Preset, budget: str, seeds: int | None, s
 
 
 def budget_label(preset: experiments.Preset, budget: str) -> str:
-    """"standard: all training images, 6 epochs · 5 seeds": a budget as the launcher offers it."""
-    seeds = experiments.seeds_text(preset.seeds(budget), preset.budget(budget).first_seed)
+    """"standard: all training images, 6 epochs · 5 seeds (1000–1004)": a budget as the launcher offers it."""
+    seeds = experiments.seeds_text(experiments.seed_values(preset, budget))
     return f"{budget}: {experiments.describe_budget(preset, budget)} · {seeds}"
+
+
+def preset_claims_table(preset: experiments.Preset) -> pd.DataFrame:
+    """The claims a preset tests, before any run: where each comes from, what it says, how it is measured."""
+    from cnnkit.experiments import metrics
+
+    return pd.DataFrame([{
+        "source": ", ".join(c.sources), "claim": c.text, "kind": c.kind,
+        "levels": c.a + (f" vs {c.b}" if c.b else ""),
+        "measured on": c.tested_as or metrics.get(c.metric).title,
+        "smallest effect": metrics.get(c.metric).show_band(c.effect) if c.is_comparison else DASH,
+    } for c in preset.claims])
 
 
 def launch_text(preset: experiments.Preset, budget: str, seeds: int, store: Store, gpu_available: bool) -> str:
@@ -61,18 +76,52 @@ def launch_text(preset: experiments.Preset, budget: str, seeds: int, store: Stor
             "machine's speed).")
 
 
-def levels_table(report: experiments.ExperimentReport) -> pd.DataFrame:
-    """One row per level of a report: test accuracy over seeds, the difference with the baseline and
-    its interval, the train–test gap, cost, the statuses of its runs, and d2l's 10-epoch test
-    accuracy where the report has published figures (the zoo)."""
-    published = any(lv.published is not None for lv in report.levels)
+def claims_table(report: experiments.ExperimentReport) -> pd.DataFrame:
+    """One row per claim of a report: where it comes from, the claim, what it was measured on, its outcome, and
+    the estimate with its interval (or why there is none)."""
     return pd.DataFrame([{
-        "level": lv.level + (" (baseline)" if lv.is_baseline else ""), "test acc": lv.mean, "± std": lv.std,
-        "n": lv.n, "Δ vs baseline": lv.diff, "95 % CI low": lv.ci_low, "95 % CI high": lv.ci_high,
-        "train acc": lv.mean_train_acc, "train − test": lv.mean_gap, "s / run": lv.mean_seconds,
-        "params": lv.params, "runs": ", ".join(f"{n} {s}" for s, n in sorted(lv.statuses.items())),
-        **({PUBLISHED_COLUMN: lv.published} if published else {}),
-    } for lv in report.levels])
+        "from": claim.origin, "source": ", ".join(claim.sources), "claim": claim.text,
+        "measured on": claim.tested_as or f"{claim.metric_title}: {claim.a}" + (f" vs {claim.b}" if claim.b else ""),
+        "outcome": claim.outcome, "estimate (interval) or reason": claim.detail,
+    } for claim in report.claims])
+
+
+def levels_table(report: experiments.ExperimentReport) -> pd.DataFrame:
+    """One row per level of a report, as the shipped report writes it: accuracies in %, differences in points
+    with their interval, the costs and sizes, "—" where a cell has nothing (the baseline's difference)."""
+    published = any(lv.published for lv in report.levels)
+    rows = []
+    for lv in report.levels:
+        vs = lv.vs_baseline
+        rows.append({
+            "level": lv.label + (" (baseline)" if lv.is_baseline else ""),
+            "test acc": format_mean_std(lv.means["test_acc"], lv.stds["test_acc"]),
+            "runs counted": lv.n_counted,
+            "Δ test acc vs baseline (points)": DASH if not vs else (
+                f"{100 * vs['diff']:+.1f}" + ("" if vs.get("low") is None else
+                                             f" ({100 * vs['low']:+.1f} … {100 * vs['high']:+.1f})")
+                + (" decisive" if vs.get("decisive") else "")),
+            "train acc, evaluated": format_pct(lv.means["train_eval_acc"], 1),
+            "train acc, running (d2l)": format_pct(lv.means["train_acc"], 1),
+            "train − test gap": DASH if lv.means["gap"] is None else f"{100 * lv.means['gap']:+.1f} points",
+            "images/s": DASH if lv.means["images_per_sec"] is None else f"{lv.means['images_per_sec']:,.0f}",
+            "s / run": DASH if lv.means["train_seconds"] is None else f"{lv.means['train_seconds']:.1f}",
+            "params": DASH if lv.params is None else f"{lv.params:,}",
+            "MACs": DASH if lv.macs is None else format_count(lv.macs),
+            "input": "×".join(map(str, lv.input[1:])) if lv.input else DASH,
+            "runs": ", ".join(f"{n} {s}" for s, n in sorted(lv.statuses.items())),
+            **({PUBLISHED_COLUMN: DASH if not lv.published else
+                f"{format_pct(lv.published['test_acc'], 1)} / {format_pct(lv.published['train_acc'], 1)}"}
+               if published else {}),
+        })
+    return pd.DataFrame(rows)
+
+
+def outcome_text(report: experiments.ExperimentReport) -> str:
+    """"3 confirmed, 1 refuted, 1 open": the claims' outcomes in the order a reader wants them."""
+    from cnnkit.experiments.wording import outcome_sentence
+
+    return outcome_sentence(report)
 
 
 def progress_text(counts: dict[str, int]) -> str:

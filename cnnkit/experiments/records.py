@@ -1,0 +1,58 @@
+"""An experiment's group and its runs as the analysis reads them, from a store or from a bundle zip.
+
+Both give the group (its meta holds the plan) and one ``RunRecord`` per run with its final metrics and one row
+per finished epoch, built by the same code from the same metric points.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from cnnkit.bundle import BundleError, read_bundle
+from cnnkit.errors import ConfigError, StoreError
+from cnnkit.events import EPOCH_NAMES, epoch_rows
+from cnnkit.experiments.metrics import RunRecord
+from cnnkit.store import Store
+
+GROUP_KIND = "experiment"  # the store group kind of an experiment; the analysis reads only these
+NAME_SEP = " · "  # run names: "<preset> · <level> · seed <n>"; the analysis falls back on them
+FINAL_KEYS = ("train_loss", "train_acc", "train_eval_loss", "train_eval_acc", "test_loss", "test_acc")
+
+
+def from_store(store: Store, group_id: str) -> tuple[dict[str, Any], list[RunRecord]]:
+    """The experiment group ``group_id`` of ``store`` and its runs."""
+    group = store.group(group_id)
+    if group is None:
+        raise StoreError(f"no experiment group {group_id} in {store.home}")
+    if group["kind"] != GROUP_KIND:
+        raise ConfigError("group", f"{group_id} is a {group['kind']} group, not an experiment")
+    runs = store.list_runs(group=group_id)
+    points = store.metrics([r.id for r in runs], names=("loss", "acc", *EPOCH_NAMES))
+    by_run: dict[str, list[tuple]] = {}
+    for row in points.itertuples(index=False):
+        by_run.setdefault(row.run_id, []).append((row.step, row.epoch, row.split, row.name, row.value, row.wall))
+    return group, [_record(r.id, r.summary, r.name, str(r.status), r.config, r.error, r.started_at, r.finished_at,
+                           r.device, by_run.get(r.id, [])) for r in runs]
+
+
+def from_bundle(path: Path | str) -> tuple[dict[str, Any], list[RunRecord]]:
+    """The experiment group in a bundle zip and its runs, read and validated without importing them."""
+    bundle = read_bundle(path)
+    groups = [g for g in bundle.groups if g["kind"] == GROUP_KIND]
+    if not groups:
+        raise BundleError(f"{Path(path).name} holds no experiment group")
+    group = groups[0]
+    runs = [_record(r["id"], r["summary"], r["name"], r["status"], r["config"], r["error"], r["started_at"],
+                    r["finished_at"], r["device"], r["metrics"]) for r in bundle.runs if r["group"] == group["id"]]
+    return group, runs
+
+
+def _record(run_id: str, summary: dict[str, Any], name: str, status: str, config: dict[str, Any], error: str | None,
+            started_at: float | None, finished_at: float | None, device: str | None,
+            points: list) -> RunRecord:
+    epochs = epoch_rows(tuple(p) for p in points)
+    final = dict(summary.get("final") or {})
+    if epochs:  # the points are the record; a summary from before the evaluated train accuracy lacks it
+        final |= {k: epochs[-1][k] for k in FINAL_KEYS if k in epochs[-1] and k not in final}
+    return RunRecord(run_id, (summary.get("origin") or {}).get("id"), name, status, config, summary, error,
+                     started_at, finished_at, device, final, tuple(epochs))
