@@ -13,13 +13,14 @@ from cnnkit.compare import report
 from cnnkit.views import search as search_view
 from cnnkit.views.compare import CompareView, build_view
 
-CURVE_ROWS = (("train_loss", "train_acc"), ("test_loss", "test_acc"))
+CURVE_ROWS = (("train_loss", "train_acc"), ("test_loss", "test_acc"), ("train_eval_acc",))
 FILTERS = (("models", "model"), ("datasets", "dataset"), ("statuses", "status"), ("groups", "group"), ("tags", "tag"))
 RESULT_FORMATS = {
     "final_test_acc": st.column_config.NumberColumn("final test acc", format="%.4f"),
     "best_test_acc": st.column_config.NumberColumn("best test acc", format="%.4f"),
     "final_train_loss": st.column_config.NumberColumn("final train loss", format="%.4f"),
-    "final_train_acc": st.column_config.NumberColumn("final train acc", format="%.4f"),
+    "final_train_acc": st.column_config.NumberColumn("final train acc (running, d2l's)", format="%.4f"),
+    "final_train_eval_acc": st.column_config.NumberColumn("final train acc (evaluated like test)", format="%.4f"),
     "params": st.column_config.NumberColumn(format="localized"),
     "macs": st.column_config.NumberColumn("MACs", format="localized"),
     "train_seconds": st.column_config.NumberColumn("time (s)", format="%.1f"),

@@ -14,7 +14,7 @@ from cnnkit.views import experiments as view
 REFRESH_SECONDS = 3.0
 CLAIM_COLUMNS = {"claim": st.column_config.TextColumn(width="large"),
                  "estimate (interval) or reason": st.column_config.TextColumn(width="large")}
-CURVES = ("train_loss", "test_acc", "train_acc", "test_loss")
+CURVES = ("train_loss", "test_acc", "train_acc", "train_eval_acc")
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -146,7 +146,8 @@ def reference_results() -> None:
 store = ui.page("Experiments", ":material/experiment:")
 st.title("Experiments")
 st.caption("Every 'what if' of the study notes as a controlled experiment: one factor, its levels, several seeds, "
-           "and a verdict on the notes' own claims that says whether each difference is real. " + experiments.CATALOGUE_NOTE.split(". ")[0] + ".")
+           "and a verdict on the notes' own claims: whether each difference is real. "
+           + experiments.CATALOGUE_NOTE.split(". ")[0] + ".")
 with ui.guard():
     presets = experiments.catalogue()
     tab_run, tab_ref = st.tabs(["Run an experiment", "Reference results"])

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 FLAG = "--tensorboard"
 EVENT_FILES = "events.out.tfevents.*"
 HPARAM_METRICS = {"final_test_acc": ("final", "test_acc"), "final_train_loss": ("final", "train_loss"),
+                  "final_train_eval_acc": ("final", "train_eval_acc"),
                   "best_test_acc": ("best", "test_acc")}
 FOLDER_NAME_CHARS = 60
 

@@ -1,4 +1,4 @@
-"""The compare page's figures: the four training curves (one line per run, or group means with a
+"""The compare page's figures: the training curves (one line per run, or group means with a
 ± std band over faint members) and final test accuracy against a cost."""
 from __future__ import annotations
 
@@ -8,17 +8,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cnnkit import d2l as d2l_reference
-from cnnkit import plots
+from cnnkit import d2l, plots
 from cnnkit.compare.bands import mean_band, smooth
 from cnnkit.compare.grouping import group_order, is_grouped, run_labels
 from cnnkit.compare.urlstate import SCATTER_X, X_AXES, Selection
 from cnnkit.text import is_missing, value_text
 
-METRICS = (("train", "loss"), ("train", "acc"), ("test", "loss"), ("test", "acc"))
+METRICS = (("train", "loss"), ("train", "acc"), ("train_eval", "acc"), ("test", "loss"), ("test", "acc"))
 METRIC_KEYS = tuple(f"{split}_{name}" for split, name in METRICS)
-METRIC_TITLES = {"train_loss": "train loss", "train_acc": "train accuracy", "test_loss": "test loss",
-                 "test_acc": "test accuracy"}
+# d2l's training figures are running means over the epoch in training mode (dropout on, augmented images); the
+# evaluated train accuracy is measured like the test accuracy, so the two can be compared.
+METRIC_TITLES = {"train_loss": "train loss (running, training mode: d2l's)",
+                 "train_acc": "train accuracy (running, training mode: d2l's)",
+                 "train_eval_acc": "train accuracy, evaluated like test (eval mode, no augmentation)",
+                 "test_loss": "test loss", "test_acc": "test accuracy"}
 X_COLUMN = {"epoch": "epoch", "step": "step", "wall": "wall"}  # the metrics frame's column of each x axis
 NO_COLOR = "#999999"
 
@@ -102,7 +105,7 @@ def scatter_figure(table: pd.DataFrame, groups: pd.Series, x: str = "params") ->
 def reference_points(runs: pd.DataFrame) -> list[dict[str, Any]]:
     """d2l's results for the architectures (with the options) of ``runs``."""
     models = [(m, opts) for m in runs["model"].unique() for opts in model_options(runs, m)]
-    return d2l_reference.overlay_points(models)
+    return d2l.overlay_points(models)
 
 
 def model_options(runs: pd.DataFrame, model: str) -> list[dict[str, Any]]:

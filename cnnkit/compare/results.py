@@ -11,8 +11,8 @@ from cnnkit.text import is_missing, value_text
 IDENTITY_COLUMNS = ("id", "name", "status", "model", "dataset")
 # result column → the runs_frame column it comes from
 RESULT_SOURCES = {"final_test_acc": "test_acc", "best_test_acc": "best_test_acc", "final_train_loss": "train_loss",
-                  "final_train_acc": "train_acc", "params": "params", "macs": "macs",
-                  "train_seconds": "train_seconds", "images_per_sec": "images_per_sec",
+                  "final_train_acc": "train_acc", "final_train_eval_acc": "train_eval_acc", "params": "params",
+                  "macs": "macs", "train_seconds": "train_seconds", "images_per_sec": "images_per_sec",
                   # the job's own cost (split "system"; runs from before it or imported without it: empty)
                   "cpu_percent_avg": "system_cpu_percent_avg", "rss_peak_mib": "system_rss_peak_mib",
                   "gpu_mem_peak_mib": "system_gpu_mem_peak_mib"}

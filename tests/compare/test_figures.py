@@ -16,14 +16,15 @@ def test_curve_series_one_line_per_run_or_members_and_means(sweep_store: tuple[S
     runs = store.runs_frame()
     metrics = store.metrics(list(runs["id"]), names=("loss", "acc"))
     plain = curve_series(runs, metrics, Selection(), group_values(runs, ""))
-    assert {k: len(v) for k, v in plain.items()} == {"train_loss": 5, "train_acc": 5, "test_loss": 5, "test_acc": 5}
+    assert {k: len(v) for k, v in plain.items()} == {"train_loss": 5, "train_acc": 5, "train_eval_acc": 0,
+                                                     "test_loss": 5, "test_acc": 5}
     assert plain["test_acc"][0].x.tolist() == [1, 2, 3]
     by_model = curve_series(runs, metrics, Selection(x="step"), group_values(runs, "model"))
     means = [s for s in by_model["test_acc"] if s.show_legend]
     assert [s.label for s in means] == ["model=lenet (n=4)", "model=mlp (n=1)"]
     assert by_model["test_acc"][0].x.tolist() == [10, 20, 30]
     assert curve_series(runs.iloc[:0], metrics, Selection(), group_values(runs, "")) == {
-        "train_loss": [], "train_acc": [], "test_loss": [], "test_acc": []}
+        "train_loss": [], "train_acc": [], "train_eval_acc": [], "test_loss": [], "test_acc": []}
 
 
 def test_scatter_colours_by_group_else_by_model(sweep_store: tuple[Store, str]) -> None:

@@ -13,7 +13,8 @@ from cnnkit.views.compare import build_view
 def test_build_view_plain_and_grouped(sweep_store: tuple[Store, str]) -> None:
     store, group = sweep_store
     view = build_view(store, Selection())
-    assert len(view.runs) == 5 and set(view.curves) == {"train_loss", "train_acc", "test_loss", "test_acc"}
+    assert len(view.runs) == 5 and set(view.curves) == {"train_loss", "train_acc", "train_eval_acc", "test_loss",
+                                                                "test_acc"}
     assert len(view.curves["test_acc"].data) == 5 and view.points == 5 * 12
     grouped = build_view(store, Selection(groups=[group], group_by="cfg.lr", smoothing=0.5, x="wall", log_y=True))
     fig = grouped.curves["test_acc"]

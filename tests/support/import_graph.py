@@ -60,33 +60,40 @@ def _is_type_checking(test: ast.expr) -> bool:
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
+class _Imports(ast.NodeVisitor):
+    """The imports of one module, skipping ``if TYPE_CHECKING:`` blocks."""
+
+    def __init__(self, module: str, path: Path, modules: set[str]):
+        self.module, self.path, self.modules = module, path, modules
+        self.found: list[Edge] = []
+
+    def visit_If(self, node: ast.If) -> None:
+        if _is_type_checking(node.test):
+            for child in node.orelse:
+                self.visit(child)
+            return
+        self.generic_visit(node)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        self.found.extend(Edge(self.module, alias.name, node.lineno) for alias in node.names)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level:
+            raise ValueError(f"{self.path}:{node.lineno}: a relative import; cnnkit imports by full name")
+        base = node.module or ""
+        for alias in node.names:
+            full = f"{base}.{alias.name}"
+            self.found.append(Edge(self.module, full if full in self.modules else base, node.lineno))
+
+
 def edges(root: Path) -> list[Edge]:
     """Every import in the package at ``root`` (a folder named cnnkit), as importer → imported module."""
     files = {module_name(root, p): p for p in sorted(root.rglob("*.py"))}
     found: list[Edge] = []
     for name, path in files.items():
-        module = name
-
-        class Visitor(ast.NodeVisitor):
-            def visit_If(self, node: ast.If) -> None:
-                if _is_type_checking(node.test):
-                    for child in node.orelse:
-                        self.visit(child)
-                    return
-                self.generic_visit(node)
-
-            def visit_Import(self, node: ast.Import) -> None:
-                found.extend(Edge(module, alias.name, node.lineno) for alias in node.names)
-
-            def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-                if node.level:
-                    raise ValueError(f"{path}:{node.lineno}: a relative import; cnnkit imports by full name")
-                base = node.module or ""
-                for alias in node.names:
-                    full = f"{base}.{alias.name}"
-                    found.append(Edge(module, full if full in files else base, node.lineno))
-
-        Visitor().visit(ast.parse(path.read_text(), str(path)))
+        visitor = _Imports(name, path, set(files))
+        visitor.visit(ast.parse(path.read_text(), str(path)))
+        found += visitor.found
     return found
 
 
