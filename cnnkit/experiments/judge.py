@@ -131,18 +131,30 @@ def compare_with_baseline(plan: dict[str, Any], levels: list[LevelResult]) -> No
     """Each level's test accuracy against the baseline's (``vs_baseline``), Holm over the levels: descriptive,
     for the table and for naming a best level, apart from the claims."""
     base = next((lv for lv in levels if lv.is_baseline), None)
-    paired = {level["label"]: level.get("paired") for level in plan["levels"]}
-    others = [lv for lv in levels if not lv.is_baseline]
     if base is None:
         return
-    tests = [_compare("test_acc", lv, base, bool(paired.get(lv.label)), 1 - plan["alpha"]) for lv in others]
-    steps = stats.holm_levels(_family(tests), plan["alpha"])
-    for lv, test, (alpha, rejected) in zip(others, tests, steps):
+    values = {lv.label: dict(zip(lv.seeds, lv.values.get("test_acc", []))) for lv in levels}
+    paired = {level["label"]: bool(level.get("paired")) for level in plan["levels"]}
+    for label, result in versus_baseline(values, base.label, paired, plan["alpha"]).items():
+        next(lv for lv in levels if lv.label == label).vs_baseline = result
+
+
+def versus_baseline(values: dict[str, dict[Any, float | None]], baseline: str, paired: dict[str, bool],
+                    alpha: float = stats.ALPHA) -> dict[str, dict[str, Any]]:
+    """Every level against ``baseline`` on per-seed values ({level: {seed: value}}): paired where ``paired`` says
+    so (and at least 2 seeds match), Welch otherwise; Holm over the levels. {level: diff, low, high, level
+    (confidence), p, n, paired, decisive}; a level without values on both sides is left out."""
+    others = [label for label in values if label != baseline]
+    tests = [_test(values[label], values[baseline], paired.get(label, False), 1 - alpha) for label in others]
+    steps = stats.holm_levels(_family(tests), alpha)
+    out = {}
+    for label, test, (level_alpha, rejected) in zip(others, tests, steps):
         if test is None:
             continue
-        final = _compare("test_acc", lv, base, bool(paired.get(lv.label)), 1 - alpha)
-        lv.vs_baseline = {"diff": final.diff, "low": final.low, "high": final.high, "level": final.level,
-                          "paired": final.paired, "decisive": rejected}
+        final = _test(values[label], values[baseline], paired.get(label, False), 1 - level_alpha)
+        out[label] = {"diff": final.diff, "low": final.low, "high": final.high, "level": final.level,
+                      "p": final.p, "n": final.n, "paired": final.paired, "decisive": rejected}
+    return out
 
 
 def best_level(levels: list[LevelResult]) -> str | None:
@@ -201,11 +213,17 @@ def _prepare(claim: dict[str, Any], by_label: dict[str, LevelResult]) -> tuple[C
 
 
 def _compare(key: str, a: LevelResult, b: LevelResult, paired: bool, level: float) -> stats.Comparison | None:
-    """a − b on ``key`` (log ratio for ratio metrics): seed by seed when paired and at least 2 seeds match."""
-    va = {s: v for s, v in zip(a.seeds, a.values.get(key, [])) if v is not None}
-    vb = {s: v for s, v in zip(b.seeds, b.values.get(key, [])) if v is not None}
+    """a − b on ``key`` (log ratio for ratio metrics)."""
+    return _test(dict(zip(a.seeds, a.values.get(key, []))), dict(zip(b.seeds, b.values.get(key, []))), paired, level)
+
+
+def _test(a: dict[Any, float | None], b: dict[Any, float | None], paired: bool, level: float
+          ) -> stats.Comparison | None:
+    """a − b from per-seed values: seed by seed when paired and at least 2 seeds match, else Welch."""
+    va = {s: v for s, v in a.items() if v is not None}
+    vb = {s: v for s, v in b.items() if v is not None}
     if paired:
-        common = sorted(set(va) & set(vb))
+        common = sorted((s for s in set(va) & set(vb) if s is not None), key=lambda s: (str(type(s)), s))
         if len(common) >= 2:
             return stats.paired([va[s] for s in common], [vb[s] for s in common], level)
     if not va or not vb:

@@ -85,6 +85,13 @@ def pairing(a: RunConfig, built_a: dict[str, Any], b: RunConfig, built_b: dict[s
     return True, "paired: each seed gives both the same initial weights, images and order"
 
 
+def pairing_of(a: RunConfig, b: RunConfig) -> tuple[bool, str]:
+    """The pairing rule for two configs at the seed of ``a`` (the seed draws alike for every seed when it draws
+    alike for one: the same layers are built in the same order)."""
+    seed = a.seed
+    return pairing(a, _built(a, seed), b, _built(b.replace(seed=seed), seed))
+
+
 def describe_environment(datasets: list[str], command: str | None = None) -> dict[str, Any]:
     """What a look ran on: cnnkit's commit (and whether cnnkit/ had uncommitted changes), torch, the host, the
     datasets' sha256 and the command."""
@@ -129,13 +136,23 @@ def _git(*args: str) -> str:
 
 
 def _built(config: RunConfig, seed: int) -> dict[str, Any]:
-    """A level's model as its first seed builds it on the CPU: its parameters, MACs and input, and a digest of
-    the weights that seed draws (every conv and linear layer, in order) for the pairing rule."""
+    """A level's model as ``seed`` builds it on the CPU: its parameters, MACs and input, and a digest of the
+    weights that seed draws (every conv and linear layer, in order) for the pairing rule. Remembered per config."""
+    key = config.replace(seed=seed, device="cpu").to_json()
+    if key not in _BUILT:
+        _BUILT[key] = _build(config.replace(seed=seed, device="cpu"))
+    return _BUILT[key]
+
+
+_BUILT: dict[str, dict[str, Any]] = {}
+
+
+def _build(config: RunConfig) -> dict[str, Any]:
     from torch import nn
 
     from cnnkit.plan import plan_run
 
-    plan = plan_run(config.replace(seed=seed, device="cpu"))
+    plan = plan_run(config)
     model, anatomy = plan.build_model()
     digest = hashlib.sha256()
     for module in model.modules():
