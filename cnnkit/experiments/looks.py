@@ -59,7 +59,7 @@ def busy_seconds(looks: list[dict[str, Any]]) -> float:
     two presets at once; pauses between sittings are left out)."""
     total, end = 0.0, float("-inf")
     for start, finish in sorted((look["first_start"], look["last_finish"]) for look in looks
-                                if look.get("first_start") and look.get("last_finish")):
+                                if look.get("first_start") is not None and look.get("last_finish") is not None):
         total += max(0.0, finish - max(start, end))
         end = max(end, finish)
     return total
