@@ -314,11 +314,14 @@ def test_experiment_launch_queues_levels_times_seeds_in_one_group(app_env: Path)
     at.selectbox(key="exp.preset").set_value("pooling").run()
     budget = at.radio(key="exp.budget.pooling")
     assert budget.options == [budget.format_func(b) for b in experiments.BUDGETS] and budget.value == "standard"
-    assert budget.options[1] == "standard: all training images, 6 epochs · 5 seeds"
+    assert budget.options[1] == "standard: all training images, 6 epochs · 5 seeds (1000–1004)"
     assert at.number_input(key="exp.seeds.pooling.standard").value == 5
     estimate = next(c.value for c in at.caption if c.value.startswith("≈ "))
     assert all(f"{b} ≈ " in estimate for b in experiments.BUDGETS), "every budget's time, before launch"
-    assert any(c.value.startswith("Why this budget: quick's 4 epochs left") for c in at.caption)
+    assert any(c.value.startswith("Why this budget: all training images, 6 epochs: past the sigmoid net's") for c in
+               at.caption)
+    claims = at.dataframe[2].value  # the claims the preset tests, before anything runs
+    assert list(claims["source"]) == ["notes 000:37, notes 004:27", "notes 000:38"]
     budget.set_value("quick").run()
     assert at.number_input(key="exp.seeds.pooling.quick").value == 3
     at.radio(key="exp.budget.pooling").set_value("standard").run()
@@ -349,10 +352,13 @@ def test_experiment_verdict_curves_and_table_of_a_finished_group(app_env: Path) 
     at.selectbox(key="exp.preset").set_value("pooling").run()
     assert_clean(at)
     assert at.selectbox(key="exp.group.pooling").value == group
-    verdicts = [e.value for e in [*at.success, *at.info, *at.warning] if "Verdict" in e.value]
-    assert verdicts and "max pooling" in verdicts[0]
+    verdicts = [e.value for e in at.info if "Verdict" in e.value]
+    assert verdicts and "Best: max pooling" in verdicts[0]
+    claims = at.tabs[0].dataframe[-2].value  # the claims and their outcomes come before the levels
+    assert claims.loc[claims["source"] == "notes 000:37, notes 004:27", "outcome"].tolist() == ["confirmed"]
     levels = at.tabs[0].dataframe[-1].value
-    assert list(levels["n"]) == [2, 2] and levels["test acc"].tolist() == pytest.approx([0.70, 0.75])
+    assert list(levels["runs counted"]) == [2, 2] and levels["test acc"].tolist() == ["70.0 ± 0.0 %", "75.0 ± 0.0 %"]
+    assert levels["Δ test acc vs baseline (points)"].tolist()[0] == "—"
     assert len(at.tabs[0].get("plotly_chart")) == 4
 
 
