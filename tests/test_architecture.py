@@ -61,10 +61,16 @@ PLANTS = [
 ]
 
 
+@pytest.fixture
+def copy(tmp_path: Path) -> Path:
+    """A copy of cnnkit/ to plant imports in."""
+    target = tmp_path / "cnnkit"
+    shutil.copytree(CNNKIT, target, ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
 @pytest.mark.parametrize("where,line,expected", PLANTS, ids=[p[0] for p in PLANTS])
-def test_a_planted_forbidden_import_is_caught(tmp_path: Path, where: str, line: str, expected: str) -> None:
-    copy = tmp_path / "cnnkit"
-    shutil.copytree(CNNKIT, copy, ignore=shutil.ignore_patterns("__pycache__"))
+def test_a_planted_forbidden_import_is_caught(copy: Path, where: str, line: str, expected: str) -> None:
     assert violations(copy) == []
     target = copy / where
     target.write_text(target.read_text() + f"\n\ndef planted():\n    {line}\n")
@@ -72,17 +78,13 @@ def test_a_planted_forbidden_import_is_caught(tmp_path: Path, where: str, line: 
     assert any(expected in v for v in found), found
 
 
-def test_a_planted_upward_import_is_caught(tmp_path: Path) -> None:
-    copy = tmp_path / "cnnkit"
-    shutil.copytree(CNNKIT, copy, ignore=shutil.ignore_patterns("__pycache__"))
+def test_a_planted_upward_import_is_caught(copy: Path) -> None:
     (copy / "plan.py").write_text((copy / "plan.py").read_text() + "\nfrom cnnkit import estimate  # noqa\n")
     found = upward_imports(copy, readme_layers(README))
     assert found and "cnnkit.plan imports cnnkit.estimate" in found[0]
 
 
-def test_an_annotation_only_import_is_not_an_edge(tmp_path: Path) -> None:
-    copy = tmp_path / "cnnkit"
-    shutil.copytree(CNNKIT, copy, ignore=shutil.ignore_patterns("__pycache__"))
+def test_an_annotation_only_import_is_not_an_edge(copy: Path) -> None:
     target = copy / "store" / "run.py"
     target.write_text(target.read_text() + "\nif TYPE_CHECKING:\n    from cnnkit.config import RunConfig\n")
     assert violations(copy) == []
