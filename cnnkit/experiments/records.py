@@ -12,7 +12,7 @@ from cnnkit.bundle import BundleError, read_bundle
 from cnnkit.errors import ConfigError, StoreError
 from cnnkit.events import EPOCH_NAMES, epoch_rows
 from cnnkit.experiments.metrics import RunRecord
-from cnnkit.store import Store
+from cnnkit.store import Run, Store
 
 GROUP_KIND = "experiment"  # the store group kind of an experiment; the analysis reads only these
 NAME_SEP = " · "  # run names: "<preset> · <level> · seed <n>"; the analysis falls back on them
@@ -26,13 +26,17 @@ def from_store(store: Store, group_id: str) -> tuple[dict[str, Any], list[RunRec
         raise StoreError(f"no experiment group {group_id} in {store.home}")
     if group["kind"] != GROUP_KIND:
         raise ConfigError("group", f"{group_id} is a {group['kind']} group, not an experiment")
-    runs = store.list_runs(group=group_id)
+    return group, from_runs(store, store.list_runs(group=group_id))
+
+
+def from_runs(store: Store, runs: list[Run]) -> list[RunRecord]:
+    """``runs`` of ``store`` as the analysis reads them, whatever group they belong to (Compare's verdict)."""
     points = store.metrics([r.id for r in runs], names=("loss", "acc", *EPOCH_NAMES))
     by_run: dict[str, list[tuple]] = {}
     for row in points.itertuples(index=False):
         by_run.setdefault(row.run_id, []).append((row.step, row.epoch, row.split, row.name, row.value, row.wall))
-    return group, [_record(r.id, r.summary, r.name, str(r.status), r.config, r.error, r.started_at, r.finished_at,
-                           r.device, by_run.get(r.id, [])) for r in runs]
+    return [_record(r.id, r.summary, r.name, str(r.status), r.config, r.error, r.started_at, r.finished_at,
+                    r.device, by_run.get(r.id, [])) for r in runs]
 
 
 def from_bundle(path: Path | str) -> tuple[dict[str, Any], list[RunRecord]]:
