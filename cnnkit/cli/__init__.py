@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from cnnkit.cli import experiment_commands, model_commands, run_commands, search_commands
+from cnnkit.cli import compare_commands, experiment_commands, model_commands, run_commands, search_commands
 from cnnkit.cli.common import Parser
 from cnnkit.errors import CnnkitError
 
@@ -18,7 +18,7 @@ from cnnkit.errors import CnnkitError
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="python -m cnnkit", description="Compare the classic convolutional networks.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser, metavar="COMMAND")
-    for commands in (model_commands, run_commands, experiment_commands, search_commands):
+    for commands in (model_commands, run_commands, compare_commands, experiment_commands, search_commands):
         commands.add_commands(sub)
     return parser
 
