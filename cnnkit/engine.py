@@ -29,6 +29,8 @@ from cnnkit.errors import ConfigError, StoreError
 from cnnkit.events import CallbackReporter, MetricPoint, Reporter, Status
 from cnnkit.models import anatomy
 from cnnkit.plan import RunPlan, plan_run
+from cnnkit.watch.names import SPLIT as HEALTH
+from cnnkit.watch.watcher import Watcher
 
 EVAL_BATCH = 1024
 TRAIN_EVAL = "train_eval"  # the split of the training images evaluated like the test set (eval mode, no augmentation)
@@ -118,6 +120,8 @@ def fit(
     dataset: loading.Data | None = None,
     predictions: Path | str | None = None,
     governor: ThreadGovernor | None = None,
+    snapshots: Path | str | None = None,
+    watch: bool = True,
 ) -> FitResult:
     """Train ``config`` to the end, to a stop request, or to divergence; returns how it ended.
 
@@ -127,6 +131,8 @@ def fit(
     (write, then rename); ``resume`` continues from it, epoch and step counts included. With
     ``predictions`` (a file path) the final model's test-set predictions are saved there. A
     ``governor`` sets the CPU thread count between steps (background jobs use one; see cpu_threads).
+    ``watch`` records layer health (split "health", see cnnkit.watch) without changing what the run learns;
+    with ``snapshots`` (a file path) every epoch's snapshot of the first layers is kept there too.
     """
     if reporter is None:
         reporter = Reporter()
@@ -134,7 +140,7 @@ def fit(
         reporter = CallbackReporter(reporter)
     should_stop = should_stop or (lambda: False)
     plan = plan_run(config, resolve_device(config.device))
-    trainer = Trainer(plan, dataset or loading.load(config.dataset), checkpoint, predictions)
+    trainer = Trainer(plan, dataset or loading.load(config.dataset), checkpoint, predictions, snapshots, watch)
     if resume:
         trainer.restore()
     reporter.start(trainer.info())
@@ -152,7 +158,7 @@ class Trainer:
     """One run's training state: data and model on the device, optimizer, counters, history."""
 
     def __init__(self, plan: RunPlan, raw: loading.Data, checkpoint: Path | str | None,
-                 predictions: Path | str | None = None):
+                 predictions: Path | str | None = None, snapshots: Path | str | None = None, watch: bool = True):
         self.plan = plan
         config, device = plan.config, plan.device
         self.cuda = device.type == "cuda"
@@ -174,6 +180,8 @@ class Trainer:
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.optimizer = make_optimizer(config, self.model.parameters())
+        self.snapshots_path = Path(snapshots) if snapshots and watch else None
+        self.watch = Watcher(plan, self.model, self.data, raw, self.snapshots_path is not None) if watch else None
         self.n_train = n_train
         self.steps_per_epoch = math.ceil(n_train / config.batch_size)
         self.total_steps = self.steps_per_epoch * config.epochs
@@ -242,6 +250,9 @@ class Trainer:
                     loss = self._loss(logits, y)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
+                reporting = i + 1 in report_steps
+                if reporting and self.watch:
+                    self.watch.before_step()
                 opt.step()
                 with torch.no_grad():
                     self.epoch_sums += torch.stack((loss.detach().float() * y.numel(), (logits.argmax(1) == y).sum()))
@@ -251,14 +262,16 @@ class Trainer:
                 if not stepped:
                     reporter.first_step()
                     stepped = True
-                if i + 1 in report_steps:
+                if reporting:
                     (loss_sum, correct), count, bad = self.epoch_sums.tolist(), self.epoch_count, int(bad_step)
                     if bad >= 0:
                         self.step = bad + 1
                         return self.result(DIVERGED, error=f"loss became non-finite at step {bad + 1}")
                     epoch_pos = self.epoch + (i + 1) / self.steps_per_epoch
+                    health = self.watch.report() if self.watch else {}
                     reporter.log([self._point("train", "loss", loss_sum / count, epoch_pos),
-                                  self._point("train", "acc", correct / count, epoch_pos)])
+                                  self._point("train", "acc", correct / count, epoch_pos),
+                                  *(self._point(HEALTH, n, v, epoch_pos) for n, v in health.items())])
             self.epoch_seconds += self._elapsed(t0)
             self.epoch += 1
             self._end_epoch(reporter)
@@ -301,11 +314,13 @@ class Trainer:
         }
         self.history.append(row)
         e = float(self.epoch)
+        health = self.watch.end_epoch(self.epoch, self.evaluate, test.confusion) if self.watch else {}
         reporter.log([
             self._point("test", "loss", test.loss, e), self._point("test", "acc", test.acc, e),
             self._point(TRAIN_EVAL, "loss", train.loss, e), self._point(TRAIN_EVAL, "acc", train.acc, e),
             self._point("train", "lr", row["lr"], e), self._point("train", "epoch_seconds", seconds, e),
             self._point("train", "images_per_sec", row["images_per_sec"], e),
+            *(self._point(HEALTH, n, v, e) for n, v in health.items()),
         ])
         self.epoch_sums.zero_()
         self.epoch_count = 0
@@ -341,7 +356,11 @@ class Trainer:
 
     # ---- checkpoints -------------------------------------------------------------------------
     def save(self) -> None:
-        """state_dicts and counters only (loadable with weights_only=True); write, then rename."""
+        """The checkpoint and the snapshots, where asked for: tensors, counters and plain values only (loadable
+        with weights_only=True); write, then rename."""
+        snapshots = self.watch.snapshot_state() if self.watch else None
+        if self.snapshots_path is not None and snapshots is not None:
+            _write(snapshots, self.snapshots_path)
         if self.checkpoint is None:
             return
         state = {
@@ -356,15 +375,7 @@ class Trainer:
             "confusion": self.confusion,
             "config": self.plan.config.to_json(),
         }
-        self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.checkpoint.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                torch.save(state, f)
-            os.replace(tmp, self.checkpoint)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _write(state, self.checkpoint)
 
     def save_predictions(self) -> None:
         """What the final model predicts for every test image (for confusion and error browsing)."""
@@ -386,6 +397,8 @@ class Trainer:
         self.epoch_seconds = float(state["epoch_seconds"])
         self.history = list(state["history"])
         self.confusion = state["confusion"]
+        if self.watch:
+            self.watch.resume(self.snapshots_path, self.epoch)
 
 
 def warm_up() -> None:
@@ -395,6 +408,7 @@ def warm_up() -> None:
     config = RunConfig()
     config.check_fits()
     anatomy.describe(config.model)
+    import captum.attr  # noqa: F401  (Grad-CAM of the epoch snapshots: half a second, once, before the fork)
 
 
 def load_checkpoint(path: Path | str) -> dict[str, Any] | None:
@@ -418,6 +432,19 @@ def load_checkpoint(path: Path | str) -> dict[str, Any] | None:
             reason = (text.strip().splitlines() or [type(exc).__name__])[0][:200]
         raise StoreError(f"cannot load the checkpoint {path}: {reason}; delete it to start the run from scratch"
                          ) from None
+
+
+def _write(state: Any, path: Path) -> None:
+    """``torch.save`` to ``path``: write, then rename, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(state, f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _report_steps(steps_per_epoch: int, reports: int) -> set[int]:

@@ -6,9 +6,7 @@ and plain containers only) on the CPU, in eval mode. Images go through the run's
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 from torch import nn
@@ -16,11 +14,12 @@ from torch import nn
 from cnnkit.config import RunConfig
 from cnnkit.data import datasets, loading, transform
 from cnnkit.errors import CnnkitError, StoreError
-from cnnkit.models.layers import ACTIVATIONS
 from cnnkit.plan import plan_run
 from cnnkit.store import Store
-
-ACTIVATION_TYPES = tuple(ACTIVATIONS.values())
+from cnnkit.watch import lens
+from cnnkit.watch.lens import FeatureMaps, conv_layers
+from cnnkit.watch.probe import model_inputs
+from cnnkit.watch.probe import nth_of_class as nth_of_class  # the page picks its images with it
 
 
 @dataclass
@@ -32,15 +31,6 @@ class LoadedRun:
     spec: datasets.DatasetSpec
     transform: transform.BatchTransform
     permutation: torch.Tensor | None
-
-
-@dataclass
-class FeatureMaps:
-    """The output of one layer for a batch of images: ``maps`` is (N, C, H, W)."""
-
-    layer: str  # module name, e.g. "1" or "features.0"
-    title: str  # e.g. "conv 1 (Conv2d 1→6, 5×5) after Sigmoid"
-    maps: torch.Tensor
 
 
 def load_run(store: Store, run_id: str) -> LoadedRun:
@@ -69,68 +59,22 @@ def load_run(store: Store, run_id: str) -> LoadedRun:
 
 def prepare(loaded: LoadedRun, images: torch.Tensor) -> torch.Tensor:
     """uint8 images (N, C, H, W) of the dataset → the float batch the model takes."""
-    if images.dim() == 3:
-        images = images.unsqueeze(0)
-    if loaded.permutation is not None:
-        images = loading.permute_pixels(images, loaded.permutation)
-    return loaded.transform(images)
-
-
-def conv_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    """Conv modules in the order they are registered (the order of the forward pass for our models)."""
-    return [(name, m) for name, m in model.named_modules() if isinstance(m, nn.modules.conv._ConvNd)]
-
-
-def _after(model: nn.Module, conv_name: str) -> tuple[str, nn.Module] | None:
-    """The activation that follows conv ``conv_name`` (before any other conv or linear), if any."""
-    leaves = [(n, m) for n, m in model.named_modules() if n and not any(m.children())]
-    names = [n for n, _ in leaves]
-    if conv_name not in names:
-        return None
-    for name, module in leaves[names.index(conv_name) + 1:]:
-        if isinstance(module, (nn.modules.conv._ConvNd, nn.Linear)):
-            return None
-        if isinstance(module, ACTIVATION_TYPES):
-            return name, module
-    return None
+    return model_inputs(images, loaded.transform, loaded.permutation)
 
 
 def feature_maps(loaded: LoadedRun, images: torch.Tensor, layers: int = 2) -> list[FeatureMaps]:
     """Outputs of the first ``layers`` conv layers (after their activation where one follows)."""
-    convs = conv_layers(loaded.model)[:layers]
-    if not convs:
+    if not conv_layers(loaded.model):
         raise CnnkitError(f"{loaded.config.model} has no convolution layers, so it has no feature maps")
-    captured: dict[str, torch.Tensor] = {}
-    handles, titles = [], {}
-    for i, (name, conv) in enumerate(convs, start=1):
-        follow = _after(loaded.model, name)
-        target_name, target = follow if follow else (name, conv)
-        k = "×".join(map(str, conv.kernel_size))
-        titles[target_name] = (f"conv {i} ({name}: {conv.in_channels}→{conv.out_channels}, {k})"
-                               + (f" after {type(target).__name__}" if follow else ""))
-        handles.append(target.register_forward_hook(_capture(captured, target_name)))
-    try:
-        with torch.no_grad():
-            loaded.model(prepare(loaded, images))
-    finally:
-        for h in handles:
-            h.remove()
-    return [FeatureMaps(n, titles[n], captured[n]) for n in titles if n in captured]
-
-
-def _capture(store: dict[str, torch.Tensor], name: str) -> Callable[[nn.Module, tuple, Any], None]:
-    def hook(module: nn.Module, args: tuple, out: Any) -> None:
-        if name not in store and isinstance(out, torch.Tensor):
-            store[name] = out.detach().float().cpu()
-    return hook
+    return lens.feature_maps(loaded.model, prepare(loaded, images), layers)
 
 
 def conv1_filters(loaded: LoadedRun) -> torch.Tensor:
     """Weights of the first conv layer, (out, in, kH, kW)."""
-    convs = conv_layers(loaded.model)
-    if not convs:
+    filters = lens.first_filters(loaded.model)
+    if filters is None:
         raise CnnkitError(f"{loaded.config.model} has no convolution layers, so it has no filters")
-    return convs[0][1].weight.detach().float().cpu()
+    return filters
 
 
 def predict(loaded: LoadedRun, images: torch.Tensor) -> torch.Tensor:
@@ -182,14 +126,6 @@ def class_examples(labels: torch.Tensor, per_class: int, seed: int = 0) -> list[
         pick = members[torch.randperm(members.numel(), generator=gen)[:per_class]].sort().values
         out += pick.tolist()
     return out
-
-
-def nth_of_class(labels: torch.Tensor, cls: int, n: int = 0) -> int:
-    """Index of the ``n``-th example of class ``cls`` (wrapping around)."""
-    members = (labels == cls).nonzero().flatten()
-    if not members.numel():
-        raise CnnkitError(f"no image of class {cls} in this split")
-    return int(members[n % members.numel()])
 
 
 def preview(dataset: loading.Data, per_class: int = 8, seed: int = 0, split: str = "test"

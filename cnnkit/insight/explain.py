@@ -14,13 +14,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from captum.attr import LayerAttribution, LayerGradCam, Saliency
+from captum.attr import LayerAttribution, Saliency
 from torch import nn
 
 from cnnkit.data import loading
 from cnnkit.errors import ConfigError
 from cnnkit.insight import activations
 from cnnkit.store import Store
+from cnnkit.watch.lens import gradcam, unpermute
 
 METHODS = ("gradcam", "saliency")
 COLORMAP = "jet"
@@ -72,14 +73,6 @@ def conv_layer(model: nn.Module, model_name: str, layer: str | None = None) -> t
                                f"got {layer!r}")
 
 
-def gradcam(model: nn.Module, inputs: torch.Tensor, layer: nn.Module, targets: torch.Tensor,
-            size: tuple[int, int] | None = None) -> torch.Tensor:
-    """Grad-CAM of ``layer`` for float model inputs (N, C, H, W): (N, H, W), or (N, *size)."""
-    with torch.enable_grad():
-        maps = LayerGradCam(model, layer).attribute(inputs, target=targets, relu_attributions=True)
-    return LayerAttribution.interpolate(maps.detach(), size or tuple(inputs.shape[-2:]), "bilinear")[:, 0]
-
-
 def saliency(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
              size: tuple[int, int] | None = None) -> torch.Tensor:
     """|∂ score / ∂ pixel|, the largest over channels, for float model inputs (N, C, H, W): (N, H, W)."""
@@ -111,11 +104,7 @@ def attribution_maps(loaded: activations.LoadedRun, images: torch.Tensor, method
         maps = gradcam(model, inputs, module, targets, size)
     else:
         name, maps = None, saliency(model, inputs, targets, size)
-    if loaded.permutation is not None:  # back to where each pixel sits in the image the user sees
-        flat = torch.empty_like(maps.flatten(1))
-        flat[:, loaded.permutation] = maps.flatten(1)
-        maps = flat.view_as(maps)
-    return maps, targets, name
+    return unpermute(maps, loaded.permutation), targets, name
 
 
 def explain_run(store: Store, run_id: str, index: int, method: str = "gradcam", layer: str | None = None,

@@ -85,10 +85,10 @@ def summary_of(result: FitResult) -> dict[str, Any]:
 def run_training(config: RunConfig | dict[str, Any], emit: Emit, stop: threading.Event, checkpoint: Path | str,
                  predictions: Path | str | None = None, resume: bool = False, dataset: Data | None = None,
                  also: Reporter | None = None, device: str | None = None,
-                 governor: ThreadGovernor | None = None) -> Status:
+                 governor: ThreadGovernor | None = None, snapshots: Path | str | None = None) -> Status:
     """Train to the end and emit every event, the final ``end`` included; returns the status.
 
-    ``checkpoint`` and ``predictions`` are the files the store keeps for the run. ``device``
+    ``checkpoint``, ``predictions`` and ``snapshots`` are the files the store keeps for the run. ``device``
     overrides the config's (the executor's slot decides where an "auto" run goes); a ``governor``
     adapts a CPU job's threads to what the rest of the machine leaves free.
     Never raises for a failing run: the error (the traceback's tail) is the run's ``end`` event.
@@ -100,7 +100,7 @@ def run_training(config: RunConfig | dict[str, Any], emit: Emit, stop: threading
             config = config.replace(device=device)
         reporter = SystemMetrics(EventReporter(emit, also))  # CPU, memory, GPU: split "system"
         result = fit(config, reporter, stop.is_set, checkpoint, resume, dataset, predictions,
-                     governor)
+                     governor, snapshots)
         emit("end", {"status": result.status, "summary": summary_of(result), "error": result.error})
         return result.status
     except CnnkitError as exc:
@@ -141,6 +141,7 @@ def execute(store: Store, run_id: str, stop: threading.Event | None = None, data
     heartbeat.start()
     try:
         return run_training(run.config, store_emitter(store, run_id), stop, store.checkpoint_path(run_id),
-                            store.predictions_path(run_id), run.resume, dataset, also, device, governor)
+                            store.predictions_path(run_id), run.resume, dataset, also, device, governor,
+                            store.snapshots_path(run_id))
     finally:
         heartbeat.done.set()

@@ -3,7 +3,7 @@
 Many processes share it (the dashboard, the supervisor, every job), so: WAL (readers never block
 the writer), a busy timeout, and short ``BEGIN IMMEDIATE`` transactions (a writer takes the lock
 up front instead of failing half-way). The schema grows by numbered migrations, its version kept
-in ``PRAGMA user_version``. Checkpoints and logs live in ``runs/<id>/`` beside the database: the
+in ``PRAGMA user_version``. Checkpoints, snapshots and logs live in ``runs/<id>/`` beside the database: the
 store decides those paths and hands them to the engine and the executors.
 """
 from __future__ import annotations
@@ -22,6 +22,7 @@ from cnnkit.store.run import check_run_id
 DB_NAME = "cnnkit.db"
 CHECKPOINT_NAME = "checkpoint.pt"
 PREDICTIONS_NAME = "predictions.pt"  # test-set index, label and prediction of the final model
+SNAPSHOTS_NAME = "snapshots.pt"  # every epoch's filters, feature maps, Grad-CAM and confusion (cnnkit.watch)
 LOG_NAME = "log.txt"
 BUSY_TIMEOUT_MS = 30_000
 _INHERITED: list[sqlite3.Connection] = []  # connections a forked child got from its parent
@@ -218,3 +219,6 @@ class Database:
 
     def predictions_path(self, run_id: str) -> Path:
         return self.run_dir(run_id) / PREDICTIONS_NAME
+
+    def snapshots_path(self, run_id: str) -> Path:
+        return self.run_dir(run_id) / SNAPSHOTS_NAME

@@ -9,20 +9,15 @@ from cnnkit.events import Status
 from cnnkit.insight import explain
 from cnnkit.insight.activations import FeatureMaps, LoadedRun, conv_layers
 from cnnkit.store import Run, Store
+from cnnkit.watch.probe import default_pair as default_pair  # the classes whose images the page shows first
 
 SHOWABLE = (Status.COMPLETED, Status.CANCELLED)  # finished runs whose weights are worth looking at
-DEFAULT_PAIRS = {"fashion-mnist": (2, 4)}  # Pullover vs Coat: the pair the study notes ask about
 MAX_RUNS = 500
 
 
 def showable_runs(store: Store) -> list[Run]:
     """Finished runs that have a checkpoint to load, newest first."""
     return [r for r in store.list_runs(status=SHOWABLE, limit=MAX_RUNS) if store.checkpoint_path(r.id).exists()]
-
-
-def default_pair(dataset: str) -> tuple[int, int]:
-    """The two classes whose images the page shows first."""
-    return DEFAULT_PAIRS.get(dataset, (0, 1))
 
 
 def accuracy(preds: dict[str, torch.Tensor]) -> float:
