@@ -12,6 +12,7 @@ from cnnkit.errors import CnnkitError
 from cnnkit.events import Status
 from cnnkit.store import Run
 from cnnkit.views import runs as view
+from ui import health
 
 REFRESH_SECONDS = 3.0
 LIMIT = 1000
@@ -150,6 +151,12 @@ def system_charts(run: Run) -> None:
             ui.figure_grid(figures, "runs.system")
 
 
+def layer_health(run: Run) -> None:
+    """The run's layer health over its training, a layer × time heatmap per quantity."""
+    with st.expander("Layer health: gradients, weights and activations, layer by layer"):
+        health.heatmaps(store, [run.id], [run.name], f"runs.health.{run.id}")
+
+
 def run_details(run: Run) -> None:
     """Rename, retag, its config, and its error and log."""
     c1, c2 = st.columns(2)
@@ -160,6 +167,7 @@ def run_details(run: Run) -> None:
     with st.expander("Config", expanded=False):
         st.json(run.config)
     system_charts(run)
+    layer_health(run)
     if run.error or view.is_problem(run):
         st.error(f"{run.status}: {ui.headline(run.error)}")
         with st.expander("Error and log tail", expanded=True):

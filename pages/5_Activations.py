@@ -12,6 +12,7 @@ from cnnkit.insight import activations, explain
 from cnnkit.store import Run
 from cnnkit.views import activations as view
 from cnnkit.views.common import missing_dataset
+from cnnkit.watch.snapshots import Snapshots
 
 METHOD_NAMES = {"gradcam": "Grad-CAM", "saliency": "gradient saliency"}
 NO_RUN = "No finished run with a checkpoint yet. Train one (a 1-epoch LeNet takes seconds), then come back."
@@ -76,9 +77,7 @@ def image_column(ds: loading.Data, side: str, index: int, image: torch.Tensor, p
                     key=f"act.img.{side}")
     st.caption(view.prediction_text(probs, label, ds.spec.classes))
     for layer in maps:
-        fm = layer.maps[position].numpy()
-        st.plotly_chart(plots.image_grid(fm, [str(i) for i in range(len(fm))], cols=8, cell=52, normalize_each=True,
-                                         colorscale="viridis", title=view.maps_title(layer, fm)),
+        st.plotly_chart(view.maps_figure(layer.title, layer.maps[position].numpy()),
                         key=f"act.maps.{side}.{layer.layer}")
 
 
@@ -102,9 +101,7 @@ def feature_maps(run: Run, ds: loading.Data, loaded: activations.LoadedRun) -> t
         with col:
             image_column(ds, side, index, images[[position]], probs[position], maps, position)
     if maps:
-        shown, title = view.filter_images(activations.conv1_filters(loaded))
-        st.plotly_chart(plots.image_grid(shown, [str(i) for i in range(len(shown))], cols=16, cell=40,
-                                         normalize_each=True, colorscale="RdBu", title=title), key="act.filters")
+        st.plotly_chart(view.filters_figure(activations.conv1_filters(loaded)), key="act.filters")
     return ia, ib
 
 
@@ -142,9 +139,9 @@ def attribution(run: Run, ds: loading.Data, loaded: activations.LoadedRun, indic
     images, labels = ds.test_x[indices], ds.test_y[indices]
     maps, targets, layer_name = explain.attribution_maps(loaded, images, method, layer)
     where = f" on layer {layer_name}" if layer_name else ""
-    st.plotly_chart(plots.image_grid(view.overlays(images, maps),
-                                     view.attribution_titles(indices, labels, targets, ds.spec.classes), cols=2,
-                                     cell=220, title=f"{METHOD_NAMES[method]}{where}, for the predicted class"),
+    st.plotly_chart(view.attribution_figure(images, maps, view.attribution_titles(indices, labels, targets,
+                                                                                  ds.spec.classes),
+                                            f"{METHOD_NAMES[method]}{where}, for the predicted class"),
                     key="act.xai.pair")
     st.caption("The images chosen on the first tab. Each map is scaled to its own range; red is where the "
                "class score depends most on the image.")
@@ -161,8 +158,36 @@ def attribution(run: Run, ds: loading.Data, loaded: activations.LoadedRun, indic
     maps, targets = torch.cat([m for m, _, _ in results]), torch.cat([t for _, t, _ in results])
     titles = view.attribution_titles([indices[0]] * 2, labels[:1].repeat(2), targets, ds.spec.classes,
                                      [run.name, other.name])
-    st.plotly_chart(plots.image_grid(view.overlays(images[:1].repeat(2, 1, 1, 1), maps), titles, cols=2, cell=220,
-                                     title=f"{METHOD_NAMES[method]}: one image, two runs"), key="act.xai.runs")
+    st.plotly_chart(view.attribution_figure(images[:1].repeat(2, 1, 1, 1), maps, titles,
+                                            f"{METHOD_NAMES[method]}: one image, two runs"), key="act.xai.runs")
+
+
+def epoch_column(run: Run, snaps: Snapshots, epoch: int, ds: loading.Data) -> None:
+    """One run's snapshot at ``epoch``: where it looks, its filters, its maps, its confusion."""
+    figures = view.epoch_figures(snaps, epoch, ds.test_x[snaps.indices], ds.spec.classes)
+    st.markdown(f"**{run.name}** · {run.id}")
+    st.caption(figures.caption)
+    for i, figure in enumerate(filter(None, (figures.attribution, figures.filters, *figures.maps, figures.confusion))):
+        st.plotly_chart(figure, key=f"act.epoch.{run.id}.{i}")
+
+
+def epochs(run: Run, ds: loading.Data) -> None:
+    """The run's snapshots epoch by epoch under a slider, beside another run's at the same epoch."""
+    try:
+        mine = activations.snapshots(store, run.id)
+    except CnnkitError as exc:
+        st.info(str(exc))
+        return
+    others = {r.id: r for r in view.runs_with_snapshots(store, run.dataset, run.id)}
+    c1, c2 = st.columns([3, 2])
+    kept = mine.epochs
+    epoch = kept[0] if len(kept) == 1 else c1.select_slider("epoch", kept, value=kept[-1], key=f"act.epoch.{run.id}")
+    other = c2.selectbox("beside", [None, *others], key="act.epoch.other",
+                         format_func=lambda i: "— (this run alone)" if i is None else f"{others[i].name} · {i}")
+    shown = [(run, mine)] + ([(others[other], activations.snapshots(store, other))] if other else [])
+    for column, (r, snaps) in zip(st.columns(len(shown)), shown):
+        with column:
+            epoch_column(r, snaps, epoch, ds)
 
 
 def mistakes(run: Run, ds: loading.Data) -> None:
@@ -198,16 +223,16 @@ store = ui.page("Activations", ":material/biotech:")
 st.title("Activations")
 st.caption("Pick a finished run and two test images (say a pullover and a coat): the first and second conv "
            "layers' feature maps side by side, the first layer's filters, where the model looks (Grad-CAM, "
-           "saliency), where it errs.")
+           "saliency), how all of it changed epoch by epoch, where it errs.")
 with ui.guard():
     run = run_picker()
-    tab_maps, tab_xai, tab_errors, tab_preview = st.tabs(["Feature maps and filters", "Attribution maps",
-                                                          "Confusion and mistakes", "Dataset preview"])
+    tab_maps, tab_xai, tab_epochs, tab_errors, tab_preview = st.tabs([
+        "Feature maps and filters", "Attribution maps", "Epoch by epoch", "Confusion and mistakes", "Dataset preview"])
     with tab_preview:
         dataset_preview()
     problem = NO_RUN if run is None else missing_dataset(run.dataset)
     if problem:
-        for tab in (tab_maps, tab_xai, tab_errors):
+        for tab in (tab_maps, tab_xai, tab_epochs, tab_errors):
             (tab.info if run is None else tab.error)(problem)
         st.stop()
     ds = dataset(run.dataset)
@@ -216,5 +241,7 @@ with ui.guard():
         pair = feature_maps(run, ds, loaded)
     with tab_xai:
         attribution(run, ds, loaded, list(pair))
+    with tab_epochs:
+        epochs(run, ds)
     with tab_errors:
         mistakes(run, ds)

@@ -20,6 +20,8 @@ from cnnkit.watch import lens
 from cnnkit.watch.lens import FeatureMaps, conv_layers
 from cnnkit.watch.probe import model_inputs
 from cnnkit.watch.probe import nth_of_class as nth_of_class  # the page picks its images with it
+from cnnkit.watch.snapshots import Snapshots
+from cnnkit.watch.snapshots import read as read_snapshots
 
 
 @dataclass
@@ -95,6 +97,15 @@ def predictions(store: Store, run_id: str) -> dict[str, torch.Tensor]:
         return {k: blob[k].long() for k in ("index", "label", "pred")}
     except Exception as exc:
         raise StoreError(f"cannot read the predictions of run {run_id}: {str(exc).splitlines()[0][:200]}") from None
+
+
+def snapshots(store: Store, run_id: str) -> Snapshots:
+    """The run's per-epoch snapshots (cnnkit.watch.snapshots); a one-line StoreError when it has none."""
+    saved = read_snapshots(store.snapshots_path(run_id))
+    if saved is None or not saved.kept:
+        raise StoreError(f"run {run_id} has no epoch snapshots (runs trained before they were recorded, and runs "
+                         "imported from a bundle, have none)")
+    return saved
 
 
 def misclassified(preds: dict[str, torch.Tensor], limit: int = 32, true_class: int | None = None,
