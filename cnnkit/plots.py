@@ -238,6 +238,37 @@ def confusion(matrix: Sequence[Sequence[float]], classes: Sequence[str], normali
                              "yaxis": {"title": {"text": "true"}, "autorange": "reversed"}})
 
 
+def confusion_change(matrix: Sequence[Sequence[float]], classes: Sequence[str], title: str = "Confusion change",
+                     height: int = 480) -> go.Figure:
+    """B − A of two confusion matrices (images per run): red where B has more, blue where it has fewer."""
+    change = np.asarray(matrix, dtype=float)
+    reach = max(1e-9, float(np.abs(change).max()))
+    text = [["" if abs(v) < 0.05 else f"{v:+.0f}" if float(v).is_integer() else f"{v:+.1f}" for v in row]
+            for row in change]
+    trace = {"type": "heatmap", "z": change, "x": list(classes), "y": list(classes), "colorscale": "RdBu",
+             "reversescale": True, "zmin": -reach, "zmax": reach, "text": text, "texttemplate": "%{text}",
+             "textfont": {"size": 9}, "showscale": False,
+             "hovertemplate": "true %{y}<br>predicted %{x}<br>%{z:+.1f} images<extra></extra>"}
+    return _figure([trace], {"title": {"text": title, "font": {"size": 14}}, "height": height,
+                             "xaxis": {"title": {"text": "predicted"}, "tickangle": -45},
+                             "yaxis": {"title": {"text": "true"}, "autorange": "reversed"}})
+
+
+def class_changes(classes: Sequence[str], change: Sequence[float | None], low: Sequence[float | None],
+                  high: Sequence[float | None], title: str = "", height: int = 360) -> go.Figure:
+    """Each class's change in points, with its interval as an error bar where there is one."""
+    y = [None if c is None else 100 * c for c in change]
+    trace = {"type": "bar", "x": list(classes), "y": y, "hovertemplate": "%{x}<br>%{y:+.1f} points<extra></extra>",
+             "marker": {"color": [color(3) if (v or 0) < 0 else color(2) for v in y]}}
+    if any(v is not None for v in low):
+        trace["error_y"] = {"type": "data", "symmetric": False, "visible": True, "color": "#555",
+                            "array": [0 if h is None or c is None else 100 * (h - c) for c, h in zip(change, high)],
+                            "arrayminus": [0 if lo is None or c is None else 100 * (c - lo)
+                                           for c, lo in zip(change, low)]}
+    return _figure([trace], {"title": {"text": title, "font": {"size": 14}}, "height": height,
+                             "xaxis": {"tickangle": -45}, "yaxis": {"title": {"text": "change, points"}}})
+
+
 # ---- images ---------------------------------------------------------------------------------------
 
 def tile(images: np.ndarray, cols: int, pad: int = 1, normalize_each: bool = False, fill: float = np.nan,

@@ -11,7 +11,11 @@ import ui
 from cnnkit import compare
 from cnnkit.compare import report
 from cnnkit.views import search as search_view
+from cnnkit.views import verdict as verdict_view
 from cnnkit.views.compare import CompareView, build_view
+from ui import health
+from ui.diff import diff_section
+from ui.verdict import verdict_section
 
 CURVE_ROWS = (("train_loss", "train_acc"), ("test_loss", "test_acc"), ("train_eval_acc",))
 FILTERS = (("models", "model"), ("datasets", "dataset"), ("statuses", "status"), ("groups", "group"), ("tags", "tag"))
@@ -29,7 +33,8 @@ RESULT_FORMATS = {
 
 
 def widget_value(name: str) -> object:
-    return st.session_state[f"compare.{name}"]
+    """A widget's value; the default where its widget was not drawn (the verdict's without a grouping)."""
+    return st.session_state.get(f"compare.{name}", getattr(compare.Selection(), name))
 
 
 def load(sel: compare.Selection) -> None:
@@ -135,15 +140,17 @@ def exports(view: CompareView, sel: compare.Selection) -> None:
     e = st.columns(4)
     e[0].download_button("CSV", lambda: report.to_csv(table), "cnnkit-compare.csv", "text/csv", key="compare.csv",
                          on_click="ignore")
-    e[1].download_button("Markdown", lambda: report.to_markdown(table, "cnnkit comparison"), "cnnkit-compare.md",
-                         "text/markdown", key="compare.md", on_click="ignore")
+    verdict = lambda: verdict_view.of_selection(store, view.runs, sel)  # noqa: E731 - built when downloaded
+    e[1].download_button("Markdown", lambda: report.to_markdown(table, "cnnkit comparison", verdict=verdict()),
+                         "cnnkit-compare.md", "text/markdown", key="compare.md", on_click="ignore")
     e[2].download_button("JSON", lambda: report.to_json(table, sel.to_query()), "cnnkit-compare.json",
                          "application/json", key="compare.json", on_click="ignore")
     e[3].download_button("HTML report", lambda: report.to_html("cnnkit comparison", table,
                                                                figures | compare.system_figures(store, view.runs, sel,
                                                                                                 view.groups),
                                                                sel.report_notes(), summary,
-                                                               link=f"?{query}" if query else None),
+                                                               link=f"?{query}" if query else None,
+                                                               verdict=verdict()),
                          "cnnkit-compare.html", "text/html", key="compare.html", on_click="ignore",
                          help="a standalone page with the interactive figures; opens offline")
 
@@ -156,6 +163,12 @@ def system_metrics(view: CompareView, sel: compare.Selection) -> None:
     if not figures:
         st.info("These runs recorded no system metrics (runs from before they were sampled, or imported without).")
     ui.figure_grid(figures, "compare.system")
+
+
+def layer_health(view: CompareView) -> None:
+    """Two of the runs' layer health side by side on one colour scale, drawn when asked for."""
+    if st.toggle("Layer health: two runs side by side", key="compare.health"):
+        health.pair(store, dict(zip(view.runs["id"], view.runs["name"])), "compare.health")
 
 
 store = ui.page("Compare", ":material/monitoring:")
@@ -181,6 +194,9 @@ with ui.guard():
     curves(view)
     if not view.summary.empty:
         group_table(view.summary)
+    verdict_section(store, view, sel)
     results(view)
+    diff_section(store, view)
     system_metrics(view, sel)
+    layer_health(view)
     exports(view, sel)

@@ -55,7 +55,7 @@ class ClassChange:
     acc_a: float | None
     acc_b: float | None
     change: float | None  # acc_b − acc_a (means over each side's runs)
-    low: float | None = None  # the interval of the change (several runs a side)
+    low: float | None = None  # the interval of the change (several runs a side), within the possible −1…+1
     high: float | None = None
     paired: bool = False
 
@@ -120,9 +120,10 @@ def diff(a: list[Outcome], b: list[Outcome], classes: list[str], a_name: str = "
         acc_a, acc_b = _nanmean(per_a[:, c]), _nanmean(per_b[:, c])
         tested = versus_baseline({"A": _seeded(a, per_a[:, c]), "B": _seeded(b, per_b[:, c])}, "A", {"B": paired})
         vs = tested.get("B") or {}
+        low, high = (None, None) if vs.get("low") is None else (max(-1.0, vs["low"]), min(1.0, vs["high"]))
         changes.append(ClassChange(c, classes[c], float(sizes[c]), acc_a, acc_b,
-                                   None if acc_a is None or acc_b is None else acc_b - acc_a,
-                                   vs.get("low"), vs.get("high"), bool(vs.get("paired"))))
+                                   None if acc_a is None or acc_b is None else acc_b - acc_a, low, high,
+                                   bool(vs.get("paired"))))
     out = Diff(a_name, b_name, [o.run_id for o in a], [o.run_id for o in b], list(classes),
                float(np.mean([_accuracy(o.confusion) for o in a])), float(np.mean([_accuracy(o.confusion) for o in b])),
                changes, np.mean([o.confusion for o in a], axis=0).tolist(),

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from cnnkit.compare.verdict import Verdict
 from cnnkit.text import number_text
 
 FLOAT_DIGITS = 4
@@ -24,10 +25,14 @@ def to_csv(table: pd.DataFrame) -> str:
     return table.to_csv(index=False)
 
 
-def to_markdown(table: pd.DataFrame, title: str | None = None, digits: int = FLOAT_DIGITS) -> str:
-    """A GitHub-flavoured Markdown table (pipes in cells escaped), optionally under a heading."""
+def to_markdown(table: pd.DataFrame, title: str | None = None, digits: int = FLOAT_DIGITS,
+                verdict: Verdict | None = None) -> str:
+    """A GitHub-flavoured Markdown table (pipes in cells escaped), optionally under a heading and after the
+    verdict of its grouping."""
     columns = [str(c) for c in table.columns]
     lines = [f"## {title}", ""] if title else []
+    if verdict is not None:
+        lines += [verdict.markdown()]
     lines.append("| " + " | ".join(_md(c) for c in columns) + " |")
     aligns = ["---:" if pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c])
               else "---" for c in table.columns]
@@ -47,8 +52,9 @@ def to_json(table: pd.DataFrame, selection: dict[str, Any] | None = None, extra:
 
 
 def to_html(title: str, table: pd.DataFrame, figures: dict[str, Any] | None = None, notes: list[str] | None = None,
-            summary: pd.DataFrame | None = None, link: str | None = None) -> str:
-    """A self-contained HTML page: title, notes, the figures (interactive), the summary and the table."""
+            summary: pd.DataFrame | None = None, link: str | None = None, verdict: Verdict | None = None) -> str:
+    """A self-contained HTML page: title, notes, the figures (interactive), the summary, the verdict and the
+    table."""
     parts = []
     first = True
     for caption, fig in (figures or {}).items():
@@ -62,6 +68,9 @@ def to_html(title: str, table: pd.DataFrame, figures: dict[str, Any] | None = No
     summary_html = ""
     if summary is not None and not summary.empty:
         summary_html = "<h2>Groups</h2>" + _table_html(summary)
+    if verdict is not None:
+        summary_html += (f"<h2>Verdict (grouped by {html.escape(verdict.field)})</h2>"
+                         f"<p>{html.escape(verdict.summary())}</p>" + _table_html(pd.DataFrame(verdict.rows())))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlencode
 
+from cnnkit.compare.verdict import VERDICT_METRICS
 from cnnkit.events import Status
 from cnnkit.store import is_run_id
 
@@ -32,11 +33,16 @@ class Selection:
     log_y: bool = False
     reference: bool = False
     scatter_x: str = "params"
+    baseline: str = ""  # the verdict's baseline level ("" : an experiment's own, else the first)
+    metric: str = "test_acc"  # the verdict's metric
+    diff_a: str = ""  # what changed: "level:lr=0.1" or "run:<id>" (A, the reference) …
+    diff_b: str = ""  # … and B
 
     # URL keys: short, stable, one per field
     _KEYS = {"models": "model", "datasets": "dataset", "statuses": "status", "groups": "group", "tags": "tag",
              "runs": "run", "group_by": "by", "x": "x", "smoothing": "smooth", "log_y": "logy",
-             "reference": "ref", "scatter_x": "sx"}
+             "reference": "ref", "scatter_x": "sx", "baseline": "base", "metric": "metric", "diff_a": "da",
+             "diff_b": "db"}
 
     def to_query(self) -> dict[str, str | list[str]]:
         """Query parameters holding this selection; defaults are left out so that links stay short."""
@@ -109,7 +115,18 @@ class Selection:
         sx = last("sx")
         if sx in SCATTER_X:
             sel.scatter_x = sx
+        sel.baseline = last("base") or ""
+        metric = last("metric")
+        if metric in VERDICT_METRICS:
+            sel.metric = metric
+        sel.diff_a, sel.diff_b = (side if is_diff_side(side := last(key) or "") else "" for key in ("da", "db"))
         return sel
+
+
+def is_diff_side(text: str) -> bool:
+    """A side of the diff as the URL holds it: "level:<label>" or "run:<run id>"."""
+    kind, _, value = text.partition(":")
+    return (kind == "level" and bool(value)) or (kind == "run" and is_run_id(value))
 
 
 FIELDS = tuple(f.name for f in fields(Selection))

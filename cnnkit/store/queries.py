@@ -126,11 +126,12 @@ class RunQueries(Database):
         return out
 
     def metrics(self, run_ids: Iterable[str], split: str | None = None, names: Iterable[str] | None = None,
-                max_points: int | None = None) -> pd.DataFrame:
+                max_points: int | None = None, whole_epochs: bool = False) -> pd.DataFrame:
         """Metric points as a DataFrame (run_id, step, epoch, split, name, value, wall).
 
         ``max_points`` thins every (run, split, name) curve to about that many points, keeping the
-        first and the last, so that plotting hundreds of long runs stays fast.
+        first and the last, so that plotting hundreds of long runs stays fast. ``whole_epochs`` keeps only
+        the points at an epoch's end (what ``epoch_rows`` are made of).
         """
         import pandas as pd
 
@@ -147,6 +148,8 @@ class RunQueries(Database):
             names = list(names)
             where.append(f"name IN ({','.join('?' * len(names))})")
             params += names
+        if whole_epochs:
+            where.append("epoch = CAST(epoch AS INT)")
         sql = f"SELECT {', '.join(cols)} FROM metrics WHERE {' AND '.join(where)} ORDER BY run_id, split, name, step"
         try:  # plain tuples, not sqlite3.Row: a tenth of the cost for tens of thousands of points
             cursor = self._conn().execute(sql, params)

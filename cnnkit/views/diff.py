@@ -4,8 +4,10 @@ confusion matrix of its summary), the pairing of the sides, and the flipped test
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from cnnkit.compare.diff import Diff, Flip, Outcome, diff, from_confusion, from_predictions
+from cnnkit.compare.grouping import group_order
 from cnnkit.data.datasets import get_spec
 from cnnkit.errors import ConfigError, StoreError
 from cnnkit.events import Status
@@ -54,13 +56,32 @@ def outcome(store: Store, run: Run, num_classes: int) -> Outcome:
                      "runs that finished their training can be compared class by class")
 
 
-def flip_images(dataset: str, flips: list[Flip], classes: list[str], limit: int = 48
-                ) -> tuple[np.ndarray, list[str]]:
-    """The first ``limit`` flipped test images (N, C, H, W) uint8 with "#17 Coat: Shirt→Coat" titles (the true
-    class, then A's and B's most frequent answers)."""
-    from cnnkit.data import loading
+def options(frame: pd.DataFrame, groups: pd.Series) -> dict[str, str]:
+    """The sides the Compare page offers, key → label: the levels of its grouping, then its finished runs."""
+    finished = frame[frame["status"].isin(DIFFABLE)]
+    counts = groups[groups.index.isin(finished["id"])].value_counts()
+    levels = {f"level:{label}": f"{label} · {counts.get(label, 0)} finished runs"
+              for label in group_order(groups) if label}
+    runs = {f"run:{rid}": f"{name} · {rid}" for rid, name in zip(finished["id"], finished["name"])}
+    return levels | runs
 
+
+def resolve(store: Store, key: str, groups: pd.Series) -> tuple[str, list[Run]]:
+    """A side chosen on the Compare page ("level:lr=0.1", "run:<id>"): its name and its finished runs."""
+    kind, _, value = key.partition(":")
+    if kind == "run":
+        return value, [store.get(value)]
+    ids = [rid for rid, label in groups.items() if label == value]
+    runs = [r for r in store.list_runs(ids=ids) if r.status in DIFFABLE]
+    if not runs:
+        raise StoreError(f"{value} has no finished run to compare")
+    return value, runs
+
+
+def flip_grid(test_x: np.ndarray, flips: list[Flip], classes: list[str], limit: int = 48
+              ) -> tuple[np.ndarray, list[str]]:
+    """The first ``limit`` flipped test images of ``test_x`` (the dataset's test images, N × C × H × W uint8) with
+    "#17 Coat: Shirt→Coat" titles: the true class, then A's and B's most frequent answers."""
     shown = flips[:limit]
-    images = loading.load(dataset).test_x[[f.index for f in shown]].numpy()
     titles = [f"#{f.index} {classes[f.label][:9]}: {classes[f.pred_a][:9]}→{classes[f.pred_b][:9]}" for f in shown]
-    return images, titles
+    return np.asarray(test_x[[f.index for f in shown]]), titles

@@ -11,6 +11,7 @@ import pandas as pd
 
 from cnnkit.compare.grouping import group_order, group_values, groupable_fields
 from cnnkit.compare.seeds import SeedPlan, plan_seeds
+from cnnkit.compare.urlstate import Selection
 from cnnkit.compare.verdict import Level, Verdict, check_metric, judge_levels
 from cnnkit.config import RunConfig
 from cnnkit.errors import ConfigError
@@ -67,6 +68,14 @@ def build(store: Store, frame: pd.DataFrame, field_name: str, baseline: str = ""
     verdict = judge_levels(levels, base, metric, column.removeprefix("cfg."))
     seeds = plan_seeds(members, verdict.seeds_needed, group) if verdict.seeds_needed else SeedPlan(0, None)
     return VerdictView(verdict, seeds, {label: [r.id for r in members[label]] for label in order})
+
+
+def of_selection(store: Store, frame: pd.DataFrame, sel: Selection) -> Verdict | None:
+    """The verdict a Compare selection shows (its exports carry it); None when it groups by nothing or by a field
+    with one level."""
+    if not sel.group_by or group_values(frame, sel.group_by).nunique() < 2:
+        return None
+    return build(store, frame, sel.group_by, sel.baseline, sel.metric).verdict
 
 
 def pairing_between(a: list[Run], b: list[Run], column: str = "") -> tuple[bool, str]:
