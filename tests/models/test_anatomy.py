@@ -1,4 +1,4 @@
-"""cnnkit.anatomy: per-layer shapes, parameters and MACs, and their totals."""
+"""cnnkit.models.anatomy: per-layer shapes, parameters and MACs, and their totals."""
 from __future__ import annotations
 
 import pytest

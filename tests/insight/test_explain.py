@@ -1,5 +1,5 @@
-"""Attribution maps: their shapes for every registry model, a blank image gives a flat Grad-CAM map,
-maps respond to the input, a finished run's map end to end, and every user error in one line."""
+"""cnnkit.insight.explain: attribution maps, their shapes for every registry model, a blank image gives a flat
+Grad-CAM map, maps respond to the input, a finished run's map end to end, and every user error in one line."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,5 +1,5 @@
-"""The estimate against a real step's measured peak: within ±25 % on the CPU for LeNet, the MLP and
-ResNet-18 at 32 px (each measured in a fresh process)."""
+"""cnnkit.insight.memory_probe: the estimate against a real step's measured peak, within ±25 % on the CPU for
+LeNet, the MLP and ResNet-18 at 32 px (each measured in a fresh process)."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""reference: d2l's table as data agrees with the mission page and with our own models."""
+"""cnnkit.d2l: d2l's table as data agrees with the mission page and with our own models."""
 from __future__ import annotations
 
 import pytest
@@ -6,7 +6,6 @@ import pytest
 from cnnkit import d2l
 from cnnkit.config import RunConfig
 from cnnkit.models import anatomy
-from cnnkit.views import home
 
 
 def test_table_has_the_seven_d2l_rows() -> None:
@@ -44,27 +43,3 @@ def test_overlay_points_one_per_metric_and_row() -> None:
     points = d2l.overlay_points([("lenet", {}), ("lenet", {}), ("mlp", {})])
     assert {p["metric"] for p in points} == {"train_loss", "train_acc", "test_acc"}
     assert len(points) == 3 and all(p["epoch"] == 10 for p in points)
-
-
-def test_first_comparison_is_two_variants_times_two_seeds_of_valid_configs() -> None:
-    runs = home.first_comparison()
-    assert len(runs) == 4 and len({name for name, _ in runs}) == 4
-    configs = [RunConfig.from_dict(c) for _, c in runs]
-    assert {c.model_options.get("activation") for c in configs} == {"sigmoid", "relu"}
-    assert {c.seed for c in configs} == {0, 1}
-    assert all(c.epochs <= 5 and c.test_subset < 1 for c in configs), "about half a minute on a CPU"
-    sigmoid = next(c for c in configs if c.model_options["activation"] == "sigmoid")
-    # d2l's recipe, with enough steps (≥ 500) to leave the sigmoid plateau at chance level
-    assert (sigmoid.lr, sigmoid.batch_size, sigmoid.init) == (0.9, 256, "xavier")
-    assert sigmoid.epochs * 60_000 * sigmoid.subset / sigmoid.batch_size >= 500
-
-
-def test_queue_first_comparison_makes_one_group_of_its_runs(tmp_path) -> None:
-    from cnnkit.store import Store
-
-    store = Store(tmp_path / "store")
-    group, ids = home.queue_first_comparison(store)
-    runs = store.list_runs(group=group)
-    assert sorted(r.id for r in runs) == sorted(ids) and len(ids) == 4
-    assert sorted(r.name for r in runs) == sorted(name for name, _ in home.first_comparison())
-    assert all("first-comparison" in r.tags and r.status == "queued" for r in runs)

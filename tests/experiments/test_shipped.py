@@ -1,4 +1,4 @@
-"""cnnkit.experiments.reference: the reference generator, results/README.md and the top README's table."""
+"""cnnkit.experiments.shipped: the reference generator, results/README.md and the top README's table."""
 from __future__ import annotations
 
 import shutil

@@ -1,4 +1,4 @@
-"""cnnkit.experiments.launch: an experiment's runs queued in one group, and refused without its data."""
+"""cnnkit.experiments.queue: an experiment's runs queued in one group, and refused without its data."""
 from __future__ import annotations
 
 import os

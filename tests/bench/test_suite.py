@@ -1,4 +1,4 @@
-"""cnnkit.bench: the benchmark command runs end to end (short mode) and reports what the issue asks."""
+"""cnnkit.bench.suite: the benchmark command runs end to end (short mode) and reports what the issue asks."""
 from __future__ import annotations
 
 import pytest

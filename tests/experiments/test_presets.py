@@ -1,4 +1,4 @@
-"""cnnkit.experiments.catalogue: the presets, their levels and budgets, and the configs they build."""
+"""cnnkit.experiments.presets_*: the presets, their levels and budgets, and the configs they build."""
 from __future__ import annotations
 
 import re

@@ -1,5 +1,5 @@
-"""Reading the store: runs, counts, metric points (latest, per epoch, thinned), a run as a table row,
-the runs frame, a run's log."""
+"""cnnkit.store.queries: reading the store: runs, counts, metric points (latest, per epoch, thinned), a run as a
+table row, the runs frame, a run's log."""
 from __future__ import annotations
 
 import pytest

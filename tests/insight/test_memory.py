@@ -1,5 +1,5 @@
-"""The training-memory estimate: its parts, how they grow with the batch and the optimizer, the
-activation memory per layer, and one-line errors."""
+"""cnnkit.insight.memory: the training-memory estimate, its parts, how they grow with the batch and the
+optimizer, the activation memory per layer, and one-line errors."""
 from __future__ import annotations
 
 import pytest

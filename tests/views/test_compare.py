@@ -1,7 +1,7 @@
-"""compare.view: build_view, the whole compare page's data and figures for one selection."""
+"""views.compare: build_view, the whole compare page's data and figures for one selection."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from support.compare_data import compare_run, sweep
 
 from cnnkit.compare.grouping import labelled_groups
 from cnnkit.compare.urlstate import Selection
@@ -10,8 +10,8 @@ from cnnkit.store import Store
 from cnnkit.views.compare import build_view
 
 
-def test_build_view_plain_and_grouped(sweep_store: tuple[Store, str]) -> None:
-    store, group = sweep_store
+def test_build_view_plain_and_grouped(store: Store) -> None:
+    group = sweep(store)
     view = build_view(store, Selection())
     assert len(view.runs) == 5 and set(view.curves) == {"train_loss", "train_acc", "train_eval_acc", "test_loss",
                                                                 "test_acc"}
@@ -25,8 +25,8 @@ def test_build_view_plain_and_grouped(sweep_store: tuple[Store, str]) -> None:
     assert not grouped.summary.empty and len(grouped.scatter.data) == 2
 
 
-def test_build_view_with_reference_overlay_and_empty_selection(sweep_store: tuple[Store, str]) -> None:
-    store, _ = sweep_store
+def test_build_view_with_reference_overlay_and_empty_selection(store: Store) -> None:
+    sweep(store)
     view = build_view(store, Selection(models=["lenet"], reference=True))
     stars = [t for t in view.curves["test_acc"].data if t.legendgroup == "reference"]
     assert len(stars) == 1 and stars[0].y == (0.779,)
@@ -34,10 +34,9 @@ def test_build_view_with_reference_overlay_and_empty_selection(sweep_store: tupl
     assert empty.runs.empty and empty.table.empty and all(len(f.data) == 0 for f in empty.curves.values())
 
 
-def test_groups_follow_the_values_natural_order_and_explicit_levels(store: Store,
-                                                                   add_finished: Callable[..., str]) -> None:
+def test_groups_follow_the_values_natural_order_and_explicit_levels(store: Store) -> None:
     for lr in (10.0, 2.0, 0.5):
-        add_finished(RunConfig(lr=lr), f"lr={lr}")
+        compare_run(store, RunConfig(lr=lr), f"lr={lr}")
     view = build_view(store, Selection(group_by="cfg.lr"))
     assert view.summary["group"].tolist() == ["lr=0.5", "lr=2", "lr=10"]
     means = [t.name for t in view.curves["test_acc"].data if t.name.endswith(")") and "n=" in t.name]
@@ -48,7 +47,7 @@ def test_groups_follow_the_values_natural_order_and_explicit_levels(store: Store
     assert view.summary["group"].tolist() == ["b", "a"] and view.summary["runs"].tolist() == [2, 1]
 
 
-def test_build_view_from_a_given_frame(sweep_store: tuple[Store, str]) -> None:
-    store, group = sweep_store
+def test_build_view_from_a_given_frame(store: Store) -> None:
+    group = sweep(store)
     view = build_view(store, Selection(groups=[group]), frame=store.runs_frame())
     assert len(view.runs) == 4 and view.groupable == ["cfg.lr", "cfg.seed"]

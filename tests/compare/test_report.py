@@ -1,4 +1,4 @@
-"""report: the exports carry the table faithfully and the HTML report stands alone."""
+"""cnnkit.compare.report: the exports carry the table faithfully and the HTML report stands alone."""
 from __future__ import annotations
 
 import io

@@ -1,4 +1,4 @@
-"""cnnkit.table: plain-text tables for the terminal, and the number formats the reports share."""
+"""cnnkit.text: plain-text tables for the terminal, and the number formats the reports share."""
 from __future__ import annotations
 
 import pytest

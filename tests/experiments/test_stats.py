@@ -1,4 +1,4 @@
-"""cnnkit.stats with inputs whose answers are known by hand."""
+"""cnnkit.experiments.stats with inputs whose answers are known by hand."""
 from __future__ import annotations
 
 import math

@@ -1,5 +1,5 @@
-"""Per-layer time of a training step: ops charged to the module that ran them, backward ops to the
-module of their forward op, and shares of MACs and time side by side."""
+"""cnnkit.insight.layer_profile: per-layer time of a training step, ops charged to the module that ran them,
+backward ops to the module of their forward op, and shares of MACs and time side by side."""
 from __future__ import annotations
 
 from dataclasses import dataclass

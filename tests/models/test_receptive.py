@@ -1,5 +1,5 @@
-"""Receptive fields per layer against hand-derived values: LeNet, AlexNet's stem, VGG's 3×3 stacks,
-ResNet's stem and blocks; fully connected layers and global pooling see the whole input."""
+"""cnnkit.models.receptive: receptive fields per layer against hand-derived values: LeNet, AlexNet's stem, VGG's
+3×3 stacks, ResNet's stem and blocks; fully connected layers and global pooling see the whole input."""
 from __future__ import annotations
 
 import torch

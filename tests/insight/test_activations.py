@@ -1,4 +1,4 @@
-"""activations: a trained run's feature maps, filters, predictions and the per-class preview."""
+"""cnnkit.insight.activations: a trained run's feature maps, filters, predictions and the per-class preview."""
 from __future__ import annotations
 
 from collections.abc import Callable

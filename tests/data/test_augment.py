@@ -1,4 +1,4 @@
-"""cnnkit.augment: batched random crop, horizontal flip and AlexNet's PCA colour augmentation."""
+"""cnnkit.data.augment: batched random crop, horizontal flip and AlexNet's PCA colour augmentation."""
 from __future__ import annotations
 
 import math
