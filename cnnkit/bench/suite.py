@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from cnnkit.bench import dashboard, threads, throughput
+from cnnkit.bench import dashboard, health, threads, throughput
 from cnnkit.bench.throughput import time_to_accuracy
 from cnnkit.config import RunConfig
 from cnnkit.data import loading
@@ -133,7 +133,7 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-SECTIONS = ("throughput", "accuracy", "threads", "jobs", "dashboard")
+SECTIONS = ("throughput", "accuracy", "threads", "jobs", "health", "dashboard")
 
 
 def run(models: list[str] | None = None, device: str = "auto", short: bool = False, repeats: int = 3,
@@ -166,6 +166,9 @@ def run(models: list[str] | None = None, device: str = "auto", short: bool = Fal
         report["compare_runs"] = 40 if short else 200
         log("system metrics: what sampling costs a training job")
         report["system_metrics"] = system_metrics_share(dataset, short)
+    if "health" in sections:
+        log("layer health and snapshots: what watching costs a LeNet epoch")
+        report["health"] = health.run(short, log, dataset)
     if "dashboard" in sections:
         report["dashboard"] = dashboard.run(short, log, fill_store)
     return report
@@ -199,6 +202,8 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"system metrics: {1000 * sm['sampling_seconds']:.1f} ms of sampling in "
                      f"{sm['train_seconds']:.1f} s of training ({100 * sm['share']:.2f} %, "
                      f"{sm['reports_per_epoch']} samples per epoch)")
+    if "health" in report:
+        lines += health.format_section(report["health"])
     if "dashboard" in report:
         lines += dashboard.format_section(report["dashboard"])
     return "\n".join(lines)
