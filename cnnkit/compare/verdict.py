@@ -170,7 +170,7 @@ def per_seed(records: list[RunRecord], metric: Metric) -> dict[Any, float | None
     """{seed: value} of a level's counted runs, as an experiment counts them; a seed that appears twice keeps
     both values (the second keyed by its run), so Welch sees every run and pairing only the first."""
     out: dict[Any, float | None] = {}
-    for run in records:
+    for run in sorted(records, key=lambda r: (r.seed is None, r.seed or 0)):  # seed order, as a report reads them
         if run.status == Status.COMPLETED and "test_acc" in run.final:
             value = metric.value(run)
         elif run.status == Status.DIVERGED:
