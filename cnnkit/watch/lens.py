@@ -78,9 +78,9 @@ def _capture(store: dict[str, torch.Tensor], name: str) -> Callable[[nn.Module, 
 
 
 def first_filters(model: nn.Module) -> torch.Tensor | None:
-    """Weights of the first conv layer, (out, in, kH, kW); None without conv layers."""
+    """A copy of the first conv layer's weights, (out, in, kH, kW); None without conv layers."""
     convs = conv_layers(model)
-    return convs[0][1].weight.detach().float().cpu() if convs else None
+    return convs[0][1].weight.detach().float().cpu().clone() if convs else None  # a copy: the model trains on
 
 
 def gradcam(model: nn.Module, inputs: torch.Tensor, layer: nn.Module, targets: torch.Tensor,
