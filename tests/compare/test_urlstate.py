@@ -46,3 +46,17 @@ def test_report_notes_say_what_is_selected_and_how_it_is_grouped() -> None:
 def test_fields_are_the_selection_s_fields_in_order() -> None:
     assert FIELDS[:6] == ("models", "datasets", "statuses", "groups", "tags", "runs") and "scatter_x" in FIELDS
     assert Selection(**{name: getattr(Selection(), name) for name in FIELDS}) == Selection()
+
+
+def test_a_shared_link_restores_the_verdicts_baseline_and_metric_and_the_diffs_sides() -> None:
+    sel = Selection(group_by="cfg.lr", baseline="lr=0.1", metric="test_loss", diff_a="level:lr=0.1",
+                    diff_b="run:0123abcd")
+    assert sel.to_query() == {"by": "cfg.lr", "base": "lr=0.1", "metric": "test_loss", "da": "level:lr=0.1",
+                              "db": "run:0123abcd"}
+    assert Selection.from_query(sel.query_lists()) == sel
+
+
+@pytest.mark.parametrize("query", [{"metric": "accuracy"}, {"da": "run:../../x"}, {"db": "level:"},
+                                   {"da": "group:g"}])
+def test_a_malformed_verdict_or_diff_falls_back_to_defaults(query: dict) -> None:
+    assert Selection.from_query(query) == Selection()
