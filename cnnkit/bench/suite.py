@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from cnnkit.bench import dashboard, health, threads, throughput
+from cnnkit.bench import dashboard, health, threads, throughput, verdict
 from cnnkit.bench.throughput import time_to_accuracy
 from cnnkit.config import RunConfig
 from cnnkit.data import loading
@@ -133,7 +133,7 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-SECTIONS = ("throughput", "accuracy", "threads", "jobs", "health", "dashboard")
+SECTIONS = ("throughput", "accuracy", "threads", "jobs", "health", "verdict", "dashboard")
 
 
 def run(models: list[str] | None = None, device: str = "auto", short: bool = False, repeats: int = 3,
@@ -169,6 +169,8 @@ def run(models: list[str] | None = None, device: str = "auto", short: bool = Fal
     if "health" in sections:
         log("layer health and snapshots: what watching costs a LeNet epoch")
         report["health"] = health.run(short, log, dataset)
+    if "verdict" in sections:
+        report["verdict"] = verdict.run(short, log, fill_store)
     if "dashboard" in sections:
         report["dashboard"] = dashboard.run(short, log, fill_store)
     return report
@@ -204,6 +206,8 @@ def format_report(report: dict[str, Any]) -> str:
                      f"{sm['reports_per_epoch']} samples per epoch)")
     if "health" in report:
         lines += health.format_section(report["health"])
+    if "verdict" in report:
+        lines += verdict.format_section(report["verdict"])
     if "dashboard" in report:
         lines += dashboard.format_section(report["dashboard"])
     return "\n".join(lines)
