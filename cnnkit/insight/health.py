@@ -80,7 +80,8 @@ def health_table(store: Store, run_ids: Iterable[str]) -> list[dict[str, Any]]:
     layer with weights in the forward order, e.g. conv1 and fc3); ``first_grad_norm``, ``last_grad_norm`` (the
     mean of the epoch's reports) and ``grad_ratio`` (first / last); ``saturated`` (the mean over the sigmoid and
     tanh activations of their saturated share at the epoch's end, None without any) and ``dead`` (the same over
-    the ReLUs). Runs without health points (from before it was recorded) have no rows.
+    the ReLUs). Rows come in the order of ``run_ids``; runs without health points (from before it was recorded)
+    have none.
     """
     ids = list(run_ids)
     frame = points(store, ids, max_points=None)
@@ -90,7 +91,8 @@ def health_table(store: Store, run_ids: Iterable[str]) -> list[dict[str, Any]]:
     tests = store.metrics(ids, split="test", names=("acc",))
     test_acc = {(r, int(e)): v for r, e, v in tests[["run_id", "epoch", "value"]].itertuples(index=False)}
     rows = []
-    for run_id, run in frame.groupby("run_id", sort=False):
+    for run_id in ids:  # in the order asked for
+        run = frame[frame["run_id"] == run_id]
         grads = run[run["quantity"] == "grad_norm"]
         layers = sorted(set(grads["layer"]), key=layer_order)
         if not layers:
