@@ -1,9 +1,8 @@
 """estimate: measured from the store when it can, scaled by MACs otherwise, a labelled guess last."""
 from __future__ import annotations
 
-import os
-
 import pytest
+from support.runs import finished_run
 
 from cnnkit import estimate
 from cnnkit.config import RunConfig
@@ -11,11 +10,9 @@ from cnnkit.store import Store
 
 
 def finished(store: Store, config: RunConfig, ips: float, macs: int, device: str = "cpu · 2 threads") -> None:
-    run_id = store.create_run(config)
-    store.claim("test")
-    store.set_process(run_id, os.getpid(), None)
-    store.mark_started(run_id, {"device": device, "macs": macs, "total_steps": 1})
-    store.finish(run_id, "completed", {"images_per_sec": ips, "macs": macs})
+    """A completed run of ``config`` that measured ``ips`` images per second on ``device``."""
+    finished_run(store, config, process=True, started={"device": device, "macs": macs, "total_steps": 1},
+                 summary={"images_per_sec": ips, "macs": macs})
 
 
 def test_guess_when_the_store_is_empty(store: Store) -> None:

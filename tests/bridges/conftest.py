@@ -1,11 +1,10 @@
-"""The runs the export tests hand over (see helpers.finished_runs)."""
+"""The runs the export tests hand over (see support.tracker_runs.finished_runs)."""
 from __future__ import annotations
 
 import pytest
+from support.tracker_runs import finished_runs
 
 from cnnkit.store import Run, Store
-
-from .helpers import finished_runs
 
 
 @pytest.fixture

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
+from support.tracker_runs import CONFUSION
 
 from cnnkit.bridges.mlflow import EXPERIMENT, RUN_ID_TAG, export_mlflow
 from cnnkit.cli import main
 from cnnkit.errors import ConfigError
 from cnnkit.store import Run, Store
-
-from .helpers import CONFUSION
 
 
 @pytest.fixture(scope="module")

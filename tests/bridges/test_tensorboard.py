@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.tracker_runs import CONFUSION
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
@@ -11,8 +12,6 @@ from cnnkit.bridges.tensorboard import export_tensorboard, run_folder
 from cnnkit.cli import main
 from cnnkit.errors import ConfigError
 from cnnkit.store import Run, Store
-
-from .helpers import CONFUSION
 
 
 def read(folder: Path) -> EventAccumulator:

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 import torch
+from support.runs import trained_run
 
 from cnnkit.config import RunConfig
 from cnnkit.data import loading
 from cnnkit.errors import CnnkitError, StoreError
 from cnnkit.insight import activations
-from cnnkit.jobs.runner import execute
 from cnnkit.store import Store
 
 pytestmark = pytest.mark.skipif(not loading.is_available("fashion-mnist"), reason="Fashion-MNIST is not installed")
@@ -20,9 +20,7 @@ pytestmark = pytest.mark.skipif(not loading.is_available("fashion-mnist"), reaso
 
 def train(store: Store, fmnist: loading.Data, **fields) -> str:
     config = RunConfig(epochs=1, subset=0.02, test_subset=0.05, batch_size=64, device="cpu", **fields)
-    run_id = store.create_run(config, foreground=True)
-    assert execute(store, run_id, dataset=fmnist) == "completed", store.get(run_id).error
-    return run_id
+    return trained_run(store, config, dataset=fmnist)
 
 
 Trained = tuple[Store, str, str]  # the store, the LeNet run id, the MLP run id

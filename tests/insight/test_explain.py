@@ -9,13 +9,13 @@ import pytest
 import torch
 from PIL import Image
 from support import requires_fmnist
+from support.runs import trained_run
 
 from cnnkit.config import RunConfig
 from cnnkit.data import loading
 from cnnkit.errors import ConfigError, StoreError
 from cnnkit.insight import explain
 from cnnkit.insight.activations import LoadedRun, conv_layers
-from cnnkit.jobs.runner import execute
 from cnnkit.models import registry
 from cnnkit.plan import plan_run
 from cnnkit.store import Store
@@ -130,10 +130,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, str, str]:
     ids = []
     for config in (RunConfig(model="lenet", model_options={"activation": "relu", "pool": "max"}, lr=0.1),
                    RunConfig(model="mlp")):
-        run_id = store.create_run(config.replace(epochs=1, subset=0.02, test_subset=0.05, device="cpu"),
-                                  foreground=True)
-        assert execute(store, run_id) == "completed"
-        ids.append(run_id)
+        ids.append(trained_run(store, config.replace(epochs=1, subset=0.02, test_subset=0.05, device="cpu")))
     return store, ids[0], ids[1]
 
 

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 import torch
 from support import requires_fmnist
+from support.runs import trained_run
 
 from cnnkit.bundle import export_bundle, import_bundle
 from cnnkit.config import RunConfig
 from cnnkit.engine import MetricPoint, Reporter
-from cnnkit.jobs import runner, system_metrics
+from cnnkit.jobs import system_metrics
 from cnnkit.jobs.system_metrics import (
     CPU_METRICS,
     CUDA_METRICS,
@@ -134,7 +135,6 @@ def test_a_real_one_epoch_job_records_them_cheaply(store: Store, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     # a quarter of Fashion-MNIST: an epoch of a second or so, still short next to the real ones
     config = RunConfig(model="lenet", epochs=1, subset=0.25, test_subset=0.05, device="cpu", reports_per_epoch=5)
-    run_id = store.create_run(config, foreground=True)
     spent = []
     original = SystemMetrics.log
 
@@ -143,7 +143,7 @@ def test_a_real_one_epoch_job_records_them_cheaply(store: Store, tmp_path: Path,
         spent.append(self.seconds)  # the job's reporter's total time spent sampling
 
     monkeypatch.setattr(SystemMetrics, "log", timed)
-    assert runner.execute(store, run_id) == "completed"
+    run_id = trained_run(store, config)
     system = store.metrics([run_id], split=SPLIT)
     assert set(system["name"]) == set(CPU_METRICS)
     assert system.groupby("name").size().min() == 5, "every report (the last one and the epoch's end share a step)"

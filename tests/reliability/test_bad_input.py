@@ -16,7 +16,10 @@ from unittest import mock
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from invalid_inputs import (
+from reliability.recording import Record
+from support import ROOT
+from support.apptest import dashboard_env
+from support.invalid_inputs import (
     Bad,
     above_range,
     bad_configs,
@@ -28,16 +31,8 @@ from invalid_inputs import (
     harmless_flags,
     impossible_architecture,
 )
-from reliability.recording import Record
-from reliability_support import (
-    Groups,
-    cli_in_process,
-    examples,
-    groups,  # noqa: F401 - a fixture
-    message_problem,
-    refusal_problem,
-)
-from support import ROOT
+from support.procs import Groups
+from support.refusals import cli_in_process, examples, message_problem, refusal_problem
 
 from cnnkit.config import FIELD_PARAMS, RunConfig
 from cnnkit.errors import ConfigError
@@ -232,7 +227,7 @@ def test_cli_refuses_impossible_architectures(capsys: pytest.CaptureFixture[str]
 # ---- the command line, in real processes -----------------------------------------------------------
 
 @pytest.mark.slow
-def test_invalid_flags_in_real_subprocesses(cli_env: dict[str, str], groups: Groups, record: Record) -> None:  # noqa: F811
+def test_invalid_flags_in_real_subprocesses(cli_env: dict[str, str], groups: Groups, record: Record) -> None:
     """A sample of the same cases through `python -m cnnkit`, six processes at once."""
     cases = st.lists(st.one_of(
         st.tuples(st.sampled_from(["train", "submit"]), st.one_of(bad_flag_sets(), impossible_architecture())),
@@ -302,16 +297,12 @@ def _ui_cases() -> st.SearchStrategy[tuple[str, str, object, str, str]]:
 @pytest.fixture
 def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The dashboard on a fresh store, never starting a supervisor, unexpected errors raising (as tests/ui's)."""
-    monkeypatch.setenv("CNNKIT_HOME", str(tmp_path / "store"))
-    monkeypatch.setenv("CNNKIT_NO_SUPERVISOR", "1")
-    monkeypatch.setenv("CNNKIT_DEBUG", "1")
-    return tmp_path / "store"
+    return dashboard_env(tmp_path / "store", monkeypatch)
 
 
 @pytest.mark.slow
 def test_train_page_shows_the_same_one_line_messages_and_queues_nothing(app_env: Path, record: Record) -> None:
-    sys.path.insert(0, str(ROOT / "tests" / "ui"))
-    from ui_helpers import app, assert_clean
+    from support.apptest import app, assert_clean
 
     from cnnkit.store import Store
 

@@ -21,17 +21,13 @@ from typing import Any
 import pytest
 import torch
 from reliability.recording import Record
-from reliability_support import (
-    Groups,
-    cli_in_process,
-    groups,  # noqa: F401 - a fixture
-    injected_env,
-    refusal_problem,
-)
 from support import ROOT, requires_fmnist, wait_for
 from support.datasets import make_cifar, make_mnist
+from support.faults import injected_env
 from support.permissions import read_only, unprivileged, writable
-from support.procs import TINY, Procs, epoch_test_points, wait_status
+from support.procs import TINY, Groups, Procs, epoch_test_points, wait_status
+from support.refusals import cli_in_process, refusal_problem
+from support.runs import finished_run
 
 from cnnkit.bundle import export_bundle
 from cnnkit.config import RunConfig
@@ -40,14 +36,12 @@ from cnnkit.jobs.process import supervisor_pid
 from cnnkit.store import Store, is_alive
 
 
-def finished_run(store: Store, seed: int = 0, points: int = 50) -> str:
-    """A completed run with ``points`` train-loss points, through the real lifecycle."""
-    run_id = store.create_run(RunConfig(epochs=1, seed=seed), name=f"earlier {seed}")
-    store.claim("w")
-    store.log_metrics(run_id, [MetricPoint(s, s / points, "train", "loss", 1.0 / s, 1e9 + s)
-                               for s in range(1, points + 1)])
-    store.finish(run_id, "completed", {"best": {"test_acc": 0.5}})
-    return run_id
+def earlier_run(store: Store, seed: int = 0, points: int = 50) -> str:
+    """A completed run with ``points`` train-loss points."""
+    return finished_run(store, RunConfig(epochs=1, seed=seed), name=f"earlier {seed}", worker="w",
+                        points=[MetricPoint(s, s / points, "train", "loss", 1.0 / s, 1e9 + s)
+                                for s in range(1, points + 1)],
+                        summary={"best": {"test_acc": 0.5}})
 
 
 def snapshot(store: Store) -> dict[str, tuple]:
@@ -61,7 +55,7 @@ def snapshot(store: Store) -> dict[str, tuple]:
 @pytest.mark.slow
 @requires_fmnist
 def test_sigterm_of_a_job_ends_it_cancelled_with_a_safe_checkpoint_and_resume_continues(
-        procs: Procs, store: Store, record: Record) -> None:  # noqa: F811
+        procs: Procs, store: Store, record: Record) -> None:
     """A SIGTERM from outside (the OS shutting down, `kill`): the job checkpoints and ends cancelled;
     `resume` continues the epoch count and replays no step."""
     run_id = procs.json("submit", "--epochs", "3", "--subset", "0.1", "--batch-size", "64",
@@ -104,9 +98,9 @@ WRITES = {  # what → argv after `python -m cnnkit` ({done}: a completed run, {
 @pytest.mark.slow
 @pytest.mark.parametrize("what", ["database", "folder"])
 def test_read_only_store_every_writing_command_is_one_clear_line(store: Store, cli_env: dict[str, str], what: str,
-                                                                 groups: Groups, record: Record) -> None:  # noqa: F811
+                                                                 groups: Groups, record: Record) -> None:
     prefix = unprivileged()
-    ids = {"done": finished_run(store), "queued": store.create_run(RunConfig(epochs=1), name="waiting")}
+    ids = {"done": earlier_run(store), "queued": store.create_run(RunConfig(epochs=1), name="waiting")}
     before = snapshot(store)
     store.close()
     read_only(store.home if what == "folder" else store.db_path)
@@ -156,9 +150,9 @@ def test_full_store_disk_is_one_clear_line_and_writes_nothing(store: Store, tmp_
                                                               capsys: pytest.CaptureFixture[str],
                                                               monkeypatch: pytest.MonkeyPatch, record: Record) -> None:
     for seed in range(2):  # earlier runs, which must come out of it intact
-        finished_run(store, seed)
+        earlier_run(store, seed)
     source = Store(tmp_path / "source")  # a bundle of three big runs to import
-    big = [finished_run(source, seed, points=3000) for seed in range(3)]
+    big = [earlier_run(source, seed, points=3000) for seed in range(3)]
     bundle = export_bundle(source, big, tmp_path / "big.zip")
     before = snapshot(store)
     store.close()
@@ -191,7 +185,7 @@ def test_full_store_disk_is_one_clear_line_and_writes_nothing(store: Store, tmp_
 # ---- broken datasets ------------------------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_truncated_dataset_files_fail_the_cli_and_the_job_naming_the_file(procs: Procs, store: Store,  # noqa: F811
+def test_truncated_dataset_files_fail_the_cli_and_the_job_naming_the_file(procs: Procs, store: Store,
                                                                             tmp_path: Path, record: Record) -> None:
     data_root = tmp_path / "data"
     make_mnist(data_root)
@@ -227,7 +221,7 @@ def test_truncated_dataset_files_fail_the_cli_and_the_job_naming_the_file(procs:
 
 @pytest.mark.slow
 @requires_fmnist
-def test_lr_100_diverges_at_the_step_it_happened(procs: Procs, store: Store, record: Record) -> None:  # noqa: F811
+def test_lr_100_diverges_at_the_step_it_happened(procs: Procs, store: Store, record: Record) -> None:
     argv = ["--lr", "100", "--set", "activation=relu", "--epochs", "2", "--batch-size", "64", "--subset", "0.02",
             "--set", "test_subset=0.05", "--set", "reports_per_epoch=20", "--device", "cpu"]
     done = procs.cli("train", *argv, "--json", ok=False)
@@ -266,7 +260,7 @@ def test_lr_100_diverges_at_the_step_it_happened(procs: Procs, store: Store, rec
 
 @pytest.mark.slow
 @requires_fmnist
-def test_cuda_out_of_memory_in_a_real_job_ends_it_oom(procs: Procs, store: Store, record: Record) -> None:  # noqa: F811
+def test_cuda_out_of_memory_in_a_real_job_ends_it_oom(procs: Procs, store: Store, record: Record) -> None:
     """torch.OutOfMemoryError raised at step 7 inside the supervisor's job (patched in by inject/sitecustomize.py)."""
     procs.env = injected_env(procs.env, CNNKIT_INJECT_OOM_AT_STEP="7")
     run_id = procs.json("submit", "--epochs", "1", "--subset", "0.05", "--batch-size", "64", "--set",
@@ -297,7 +291,7 @@ print(ensure_supervisor(store, idle_exit=60) or "")
 
 
 @pytest.mark.slow
-def test_dashboards_racing_to_start_the_supervisor_start_one(store: Store, groups: Groups,  # noqa: F811
+def test_dashboards_racing_to_start_the_supervisor_start_one(store: Store, groups: Groups,
                                                              record: Record) -> None:
     """What every dashboard session does on Launch (ui.start_supervisor → ensure_supervisor), from four
     threads and two processes at the same moment: one supervisor serves the store, the rest give way."""

@@ -21,9 +21,9 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from reliability.recording import Record
-from reliability_support import cli_in_process, examples, refusal_problem
 from support import ROOT
 from support.bundles import finished_runs, first_run, rewrite, with_extra_member
+from support.refusals import cli_in_process, examples, refusal_problem
 
 from cnnkit.bundle import MEMBER_RE, RUN_FIELDS, BundleError, export_bundle, import_bundle, read_bundle
 from cnnkit.config import RunConfig

@@ -10,11 +10,8 @@ from pathlib import Path
 
 import pytest
 from reliability.recording import Record
-from reliability_support import (
-    Groups,
-    groups,  # noqa: F401 - a fixture
-)
 from support import ROOT, wait_for
+from support.procs import Groups
 
 from cnnkit.bench.server import free_port, launch_command
 
@@ -87,7 +84,7 @@ def _other_addresses() -> list[str]:
 
 
 @pytest.mark.slow
-def test_streamlit_run_listens_only_on_loopback(tmp_path: Path, groups: Groups, record: Record) -> None:  # noqa: F811
+def test_streamlit_run_listens_only_on_loopback(tmp_path: Path, groups: Groups, record: Record) -> None:
     port = free_port()
     env = dict(os.environ, CNNKIT_HOME=str(tmp_path / "store"), CNNKIT_NO_SUPERVISOR="1")
     log = open(tmp_path / "streamlit.log", "wb")

@@ -3,18 +3,19 @@ from __future__ import annotations
 
 import math
 
+from support.runs import queued_runs
+from support.searches import begin, play
+
 from cnnkit.search.figures import parallel_coordinates
 from cnnkit.search.results import search_report
 from cnnkit.store import Store
-
-from .helpers import begin, play, queued
 
 
 def test_one_axis_per_key_then_the_value_log_keys_on_a_log_axis(store: Store) -> None:
     group, driver = begin(store, trials=3)
     for acc in (0.5, 0.7, 0.6):
         driver.step()
-        play(store, queued(store, group)[0].id, [acc])
+        play(store, queued_runs(store, group)[0].id, [acc])
     driver.step()
     report = search_report(store, group)
     figure = parallel_coordinates(report)

@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from support.runs import queued_runs
+from support.searches import begin, play
 
 from cnnkit.search.results import search_report, wait
 from cnnkit.store import Store
-
-from .helpers import begin, play, queued
 
 
 @pytest.fixture
@@ -16,13 +16,13 @@ def searched(store: Store) -> str:
     """Three trials: completed at 0.7, pruned at epoch 1, completed at 0.8."""
     group, driver = begin(store, trials=3, prune=True, prune_after=1)
     driver.step()
-    play(store, queued(store, group)[0].id, [0.5, 0.6, 0.7])
+    play(store, queued_runs(store, group)[0].id, [0.5, 0.6, 0.7])
     driver.step()
-    pruned = queued(store, group)[0].id
+    pruned = queued_runs(store, group)[0].id
     play(store, pruned, [0.1], end=None)
     driver.step()
     store.finish(pruned, "cancelled")
-    play(store, queued(store, group)[0].id, [0.6, 0.7, 0.8])
+    play(store, queued_runs(store, group)[0].id, [0.6, 0.7, 0.8])
     driver.step()
     return group
 
@@ -59,7 +59,7 @@ def test_waiting_ends_when_the_search_is_done_or_paused(store: Store, searched: 
     assert wait(store, searched, lines.append, poll=0.01).done and len(lines) == 1
     group, driver = begin(store, trials=2)
     driver.step()
-    run = queued(store, group)[0].id
+    run = queued_runs(store, group)[0].id
     store.request_cancel(run)
     report = wait(store, group, poll=0.01)
     assert report.paused_by == [run] and not report.done

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import optuna
 import pytest
+from support.searches import BASE, plan
 
 from cnnkit.errors import CnnkitError, ConfigError
 from cnnkit.search import STUDIES_DB, plan_of, start_search
 from cnnkit.search.study import open_study
 from cnnkit.store import Store
-
-from .helpers import BASE, plan
 
 
 def test_the_plan_survives_the_group_meta(store: Store) -> None:

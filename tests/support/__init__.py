@@ -1,5 +1,14 @@
-"""What tests import by name: markers and polling here; real processes (support.procs), read-only stores
-(support.permissions), MNIST/CIFAR-10 files (support.datasets), bundles (support.bundles).
+"""Every helper the tests share (fixtures stay in the conftest files). Markers and polling here; and:
+
+- runs made through the store's lifecycle, the one way tests make them (support.runs: finished_run, running_run,
+  trained_run, queued_runs, complete_queued), and the runs chosen for one family of tests: bundles
+  (support.bundles), tracker exports (support.tracker_runs), Compare (support.compare_data), searches
+  (support.searches), experiments (support.experiments), the store's own configs and points (support.store_data);
+- real processes and process groups (support.procs), fault injection (support.faults), read-only stores
+  (support.permissions), the command line (support.cli), bad input and its one-line refusals
+  (support.invalid_inputs, support.refusals), the dashboard under AppTest (support.apptest);
+- MNIST/CIFAR-10 files (support.datasets), counting a model's parameters and layers (support.models), the import
+  graph (support.import_graph).
 
 Conftest modules are pytest's; importing them breaks in sub-folders.
 """

@@ -8,19 +8,21 @@ from pathlib import Path
 from typing import Any
 
 from cnnkit.config import RunConfig
-from cnnkit.engine import MetricPoint
+from cnnkit.events import MetricPoint
 from cnnkit.store import Store
+from support.runs import finished_run
 
 
 def finished_runs(store: Store, n: int = 2, group: bool = True) -> list[str]:
+    """``n`` completed runs (seeds 0, 1, …) tagged "paper", in a sweep group unless ``group`` is False; run i has
+    10 train-loss points and a test accuracy of 0.5 + i/10."""
     group_id = store.create_group("sweep", "seeds", {"axes": {"seed": "2 seeds"}}) if group else None
-    ids = store.create_runs([RunConfig(epochs=2, seed=s) for s in range(n)], group_id, tags=["paper"])
-    for i, run_id in enumerate(ids):
-        store.claim("w")
-        store.log_metrics(run_id, [MetricPoint(s, s / 5, "train", "loss", 2.0 / s + i, 1e9 + s / 3)
-                                   for s in range(1, 11)])
-        store.log_metrics(run_id, [MetricPoint(10, 2.0, "test", "acc", 0.5 + i / 10, 1e9 + 4)])
-        store.finish(run_id, "completed", {"best": {"test_acc": 0.5}})
+    ids = []
+    for i in range(n):
+        points = [MetricPoint(s, s / 5, "train", "loss", 2.0 / s + i, 1e9 + s / 3) for s in range(1, 11)]
+        points.append(MetricPoint(10, 2.0, "test", "acc", 0.5 + i / 10, 1e9 + 4))
+        ids.append(finished_run(store, RunConfig(epochs=2, seed=i), group=group_id, tags=["paper"], worker="w",
+                                points=points, summary={"best": {"test_acc": 0.5}}))
     return ids
 
 

@@ -2,21 +2,22 @@
 from __future__ import annotations
 
 from cnnkit.store import Store
+from support.runs import finished_run, queued_runs
 
 
 def finish_all(store: Store, group: str, outcomes: dict[str, list[tuple]]) -> None:
-    """Claim every queued run of the store and end it as ``outcomes[level]`` says, in order:
+    """End every queued run of the store, oldest first, as ``outcomes[level]`` says, in order:
     (status, test_acc, train_acc) for completed runs, (status, error) for the others."""
     levels = store.group(group)["meta"]["runs"]
     todo = {label: list(items) for label, items in outcomes.items()}
-    while (run := store.claim("test")) is not None:
+    for run in queued_runs(store):
         status, *rest = todo[levels[run.id]].pop(0)
         if status == "completed":
             test, train = rest
             summary = {"final": {"test_acc": test, "train_acc": train, "test_loss": 2 * (1 - test),
                                  "train_loss": 2 * (1 - train)}, "train_seconds": 3.0, "images_per_sec": 1000.0,
                        "params": 61706, "macs": 416520}
-            store.finish(run.id, "completed", summary)
+            finished_run(store, queued=run.id, summary=summary)
         else:
-            store.finish(run.id, status, {}, error=rest[0] if rest else None)
+            finished_run(store, queued=run.id, status=status, error=rest[0] if rest else None)
     assert all(not items for items in todo.values()), "every outcome was used"

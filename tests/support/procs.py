@@ -1,5 +1,5 @@
 """Real processes: `python -m cnnkit …` against one store (killed with every job they started when a test
-ends), and Python snippets that use the store."""
+ends), Python snippets that use the store, and any other processes a test starts in process groups of their own."""
 from __future__ import annotations
 
 import json
@@ -50,19 +50,48 @@ class Procs:
 
     def kill_all(self) -> None:
         for proc in self.started:
-            _killpg(proc.pid)
+            kill_group(proc.pid)
             proc.wait(timeout=30)
         if (self.home / "cnnkit.db").exists():
             for run in Store(self.home).list_runs():
                 if run.pid and is_alive(run.pid, run.pid_start):
-                    _killpg(run.pid)
+                    kill_group(run.pid)
 
 
-def _killpg(pid: int) -> None:
+def kill_group(pid: int) -> None:
+    """SIGKILL the process group led by ``pid`` (our subprocesses start their own sessions)."""
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+class Groups:
+    """Processes started by a test, each leading its own process group; all killed at teardown (the ``groups``
+    fixture of tests/reliability)."""
+
+    def __init__(self) -> None:
+        self.pids: list[int] = []
+        self.popen: list[subprocess.Popen] = []
+
+    def add(self, pid: int) -> int:
+        self.pids.append(pid)
+        return pid
+
+    def start(self, args: list[str], **kw: Any) -> subprocess.Popen:
+        proc = subprocess.Popen(args, start_new_session=True, **kw)
+        self.popen.append(proc)
+        self.add(proc.pid)
+        return proc
+
+    def close(self) -> None:
+        for pid in self.pids:
+            kill_group(pid)
+        for proc in self.popen:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
 
 
 def wait_status(store: Store, run_id: str, statuses: tuple[str, ...], timeout: float) -> str:

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
-from ui_helpers import app, assert_clean, train_real
+from support.apptest import app, assert_clean
+from support.runs import trained_run
 
 from cnnkit.config import RunConfig
 from cnnkit.data import loading
@@ -61,8 +62,8 @@ def test_activations_page_attribution_maps(lab: Store) -> None:
 
 @requires_fmnist
 def test_activations_page_one_image_under_two_runs(lab: Store) -> None:
-    train_real(lab, RunConfig(model="mlp", epochs=1, subset=0.02, test_subset=0.05, batch_size=64, device="cpu"),
-               "real mlp")
+    trained_run(lab, RunConfig(model="mlp", epochs=1, subset=0.02, test_subset=0.05, batch_size=64, device="cpu"),
+                "real mlp")
     at = app("pages/5_Activations.py")
     at.selectbox(key="act.run").set_value(real_run(lab)).run()
     assert_clean(at)

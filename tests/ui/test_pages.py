@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
-from ui_helpers import PAGES, app, assert_clean
+from support.apptest import PAGES, app, assert_clean
+from support.runs import complete_queued
 
 from cnnkit import d2l
 from cnnkit.config import RunConfig
@@ -341,8 +342,6 @@ def test_experiment_launch_queues_levels_times_seeds_in_one_group(app_env: Path)
 
 
 def test_experiment_verdict_curves_and_table_of_a_finished_group(app_env: Path) -> None:
-    from ui_helpers import complete_queued
-
     from cnnkit import experiments
 
     store = Store(app_env)
@@ -384,8 +383,6 @@ def test_the_library_never_imports_streamlit() -> None:
 
 
 def test_reference_results_are_shown_and_can_be_imported(app_env: Path, tmp_path: Path, monkeypatch) -> None:
-    from ui_helpers import complete_queued
-
     from cnnkit import experiments
     from cnnkit.bundle import export_bundle
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ui_helpers import app, assert_clean, complete_queued
+from support.apptest import app, assert_clean
+from support.runs import complete_queued
 
 from cnnkit.search import plan_of
 from cnnkit.search.driver import SearchDriver

@@ -1,10 +1,9 @@
 """views.activations: the runs the page can show, its first images, titles and captions."""
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import torch
+from support.runs import finished_run
 
 from cnnkit.config import RunConfig
 from cnnkit.events import Status
@@ -29,12 +28,8 @@ CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat")
 
 
 def finished(store: Store, status: Status) -> str:
-    run_id = store.create_run(RunConfig(epochs=1), name=str(status))
-    store.claim("test")
-    store.set_process(run_id, os.getpid(), None)
-    store.mark_started(run_id, {"device": "cpu", "total_steps": 10})
-    store.finish(run_id, status, {} if status == Status.COMPLETED else None)
-    return run_id
+    return finished_run(store, RunConfig(epochs=1), name=str(status), process=True,
+                        started={"device": "cpu", "total_steps": 10}, status=status)
 
 
 def test_showable_runs_are_finished_runs_with_a_checkpoint(store: Store) -> None:

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pandas as pd
 import pytest
+from support.runs import running_run
 
 from cnnkit.config import RunConfig
 from cnnkit.engine import MetricPoint
@@ -43,11 +44,8 @@ def test_problem_runs_are_the_first_few_that_went_wrong(store: Store) -> None:
 
 
 def test_eta_and_live_table(store: Store) -> None:
-    run_id = store.create_run(RunConfig(epochs=2), name="live")
-    store.claim("test")
-    store.mark_started(run_id, {"device": "cpu", "total_steps": 100})
-    store.mark_first_step(run_id)
-    store.log_metrics(run_id, [MetricPoint(25, 0.5, "train", "loss", 1.0, time.time())])
+    run_id = running_run(store, RunConfig(epochs=2), name="live", started={"device": "cpu", "total_steps": 100},
+                         first_step=True, points=[MetricPoint(25, 0.5, "train", "loss", 1.0, time.time())])
     run = store.get(run_id)
     eta = eta_seconds(run, now=(run.first_step_at or 0) + 10)
     assert eta == pytest.approx(30)

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from search.helpers import BASE, begin, play, queued
+from support.runs import queued_runs
+from support.searches import BASE, begin, play
 
 from cnnkit.errors import ConfigError
 from cnnkit.search.results import search_report
@@ -33,10 +34,10 @@ def test_best_status_and_trials(store: Store) -> None:
     group, driver = begin(store, trials=2)
     assert view.best_line(search_report(store, group)) == "No completed trial yet."
     driver.step()
-    run = queued(store, group)[0]
+    run = queued_runs(store, group)[0]
     play(store, run.id, [0.5, 0.7])
     driver.step()
-    second = queued(store, group)[0]
+    second = queued_runs(store, group)[0]
     store.request_cancel(second.id)
     driver.step()
     report = search_report(store, group)

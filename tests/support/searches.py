@@ -5,10 +5,11 @@ import time
 from typing import Any
 
 from cnnkit.config import RunConfig
-from cnnkit.engine import MetricPoint
+from cnnkit.events import MetricPoint
 from cnnkit.search import SearchPlan, parse_space, start_search
 from cnnkit.search.driver import SearchDriver
-from cnnkit.store import Run, Store
+from cnnkit.store import Store
+from support.runs import finished_run, running_run
 
 BASE = RunConfig(epochs=3, subset=0.02, test_subset=0.05)
 SPACE = ["lr=log:1e-3:1", "batch_size=64,128"]
@@ -24,16 +25,12 @@ def begin(store: Store, **changes: Any) -> tuple[str, SearchDriver]:
     return start_search(store, plan(**changes)), SearchDriver(store, every=0, log=lambda line: None)
 
 
-def queued(store: Store, group: str) -> list[Run]:
-    return [r for r in store.list_runs(group=group, status="queued")][::-1]
-
-
 def play(store: Store, run_id: str, accs: list[float], end: str | None = "completed") -> None:
-    """Claim ``run_id`` (the oldest queued run), log one test accuracy per epoch, and end it as ``end``."""
-    claimed = store.claim("test")
-    assert claimed is not None and claimed.id == run_id
-    for epoch, acc in enumerate(accs, start=1):
-        store.log_metrics(run_id, [MetricPoint(10 * epoch, epoch, "test", "acc", acc, time.time())])
-    if end:
+    """Take ``run_id`` (the oldest queued run) from the queue, log one test accuracy per epoch, and end it as
+    ``end`` (None: it goes on running)."""
+    points = [MetricPoint(10 * epoch, epoch, "test", "acc", acc, time.time()) for epoch, acc in enumerate(accs, 1)]
+    if end is None:
+        running_run(store, queued=run_id, points=points)
+    else:
         summary = {"final": {"test_acc": accs[-1]}} if end == "completed" and accs else {}
-        store.finish(run_id, end, summary)
+        finished_run(store, queued=run_id, points=points, status=end, summary=summary)

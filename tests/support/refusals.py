@@ -1,19 +1,9 @@
-"""Helpers of the reliability tests: the CLI in-process, one-line message checks, process-group cleanup,
-and the fault-injection folder (``inject/``, a sitecustomize put on a subprocess's PYTHONPATH)."""
+"""Bad input refused cleanly: the CLI in this process, the checks that a refusal or a message is one line that
+names the field and says what is allowed, and the Hypothesis settings the generated cases run under."""
 from __future__ import annotations
-
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
-
-INJECT = Path(__file__).resolve().parent / "inject"
 
 
 def examples(n: int) -> settings:
@@ -62,55 +52,3 @@ def message_problem(message: str, field: str, allowed: str) -> str:
     if allowed not in message:
         return f"does not say {allowed!r}: {message}"
     return ""
-
-
-def kill_group(pid: int) -> None:
-    """SIGKILL the process group led by ``pid`` (our subprocesses start their own sessions)."""
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-class Groups:
-    """Processes started by a test, each leading its own process group; all killed at teardown."""
-
-    def __init__(self) -> None:
-        self.pids: list[int] = []
-        self.popen: list[subprocess.Popen] = []
-
-    def add(self, pid: int) -> int:
-        self.pids.append(pid)
-        return pid
-
-    def start(self, args: list[str], **kw: Any) -> subprocess.Popen:
-        proc = subprocess.Popen(args, start_new_session=True, **kw)
-        self.popen.append(proc)
-        self.add(proc.pid)
-        return proc
-
-    def close(self) -> None:
-        for pid in self.pids:
-            kill_group(pid)
-        for proc in self.popen:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                pass
-
-
-@pytest.fixture
-def groups() -> Iterator[Groups]:
-    g = Groups()
-    yield g
-    g.close()
-
-
-def injected_env(env: dict[str, str], **settings: str) -> dict[str, str]:
-    """``env`` with the fault-injection sitecustomize on PYTHONPATH and its settings (CNNKIT_INJECT_*)."""
-    path = [str(INJECT), env.get("PYTHONPATH", "")]
-    return {**env, "PYTHONPATH": os.pathsep.join(p for p in path if p), **settings}
-
-
-def python() -> str:
-    return sys.executable
