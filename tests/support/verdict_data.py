@@ -9,20 +9,18 @@ import torch
 
 from cnnkit.config import RunConfig
 from cnnkit.store import Store
+from support.runs import finished_run
 
 
 def finished(store: Store, config: RunConfig, acc: float = 0.8, group: str | None = None, name: str | None = None,
              status: str = "completed", summary: dict[str, Any] | None = None, tags: tuple[str, ...] = ()) -> str:
     """A run ended as ``status``; a completed one with final test accuracy ``acc`` (and ``summary`` merged in)."""
-    run_id = store.create_runs([config], group, [name] if name else None, tags)[0]
-    claimed = store.claim("test")
-    assert claimed is not None and claimed.id == run_id
-    store.mark_started(run_id, {"device": "cpu", "params": 61706, "macs": 416520, "total_steps": 10})
     done = {"final": {"test_acc": acc, "test_loss": 2 * (1 - acc), "train_acc": acc, "train_loss": 2 * (1 - acc)},
             "best": {"test_acc": acc, "epoch": 1}, "train_seconds": 3.0, "images_per_sec": 1000.0}
-    store.finish(run_id, status, (done | (summary or {})) if status == "completed" else None,
-                 None if status == "completed" else f"{status} on purpose")
-    return run_id
+    return finished_run(store, config, name=name, group=group, tags=tags,
+                        started={"device": "cpu", "params": 61706, "macs": 416520, "total_steps": 10}, status=status,
+                        summary=(done | (summary or {})) if status == "completed" else None,
+                        error=None if status == "completed" else f"{status} on purpose")
 
 
 def save_predictions(store: Store, run_id: str, label: np.ndarray, pred: np.ndarray,

@@ -10,6 +10,7 @@ import sys
 import pytest
 from support import ROOT, requires_fmnist
 from support.experiments import finish_all
+from support.runs import finished_run, queued_runs
 from support.verdict_data import finished
 
 from cnnkit import experiments
@@ -121,8 +122,8 @@ def test_add_seeds_queues_the_missing_seeds_into_the_group_and_the_verdict_count
     assert sorted(r.config["seed"] for r in queued if r.config["lr"] == 0.1) == list(range(3, target))
     preliminary = view.build(store, frame_of(store, group), "lr").verdict
     assert preliminary.active == len(ids) and preliminary.summary().startswith("Preliminary")
-    while (run := store.claim("test")) is not None:
-        store.finish(run.id, "completed", {"final": {"test_acc": 0.72 + run.config["lr"] / 10}})
+    for run in queued_runs(store):
+        finished_run(store, queued=run.id, summary={"final": {"test_acc": 0.72 + run.config["lr"] / 10}})
     after = view.build(store, frame_of(store, group), "lr").verdict
     assert after.active == 0 and after.levels[1].vs["n"] == target
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from support import requires_fmnist
+from support.runs import trained_run
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from cnnkit.bridges.mlflow import export_mlflow
@@ -12,7 +13,6 @@ from cnnkit.bridges.tensorboard import export_tensorboard
 from cnnkit.bundle import export_bundle, import_bundle
 from cnnkit.config import RunConfig
 from cnnkit.data import loading
-from cnnkit.jobs.runner import execute
 from cnnkit.store import Store
 from cnnkit.watch.names import SPLIT
 
@@ -20,10 +20,8 @@ from cnnkit.watch.names import SPLIT
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory, fmnist: loading.Data) -> tuple[Store, str]:
     store = Store(tmp_path_factory.mktemp("health") / "store")
-    run_id = store.create_run(RunConfig(epochs=1, subset=0.01, test_subset=0.02, batch_size=64, device="cpu"),
-                              foreground=True)
-    assert execute(store, run_id, dataset=fmnist) == "completed"
-    return store, run_id
+    return store, trained_run(store, RunConfig(epochs=1, subset=0.01, test_subset=0.02, batch_size=64, device="cpu"),
+                              dataset=fmnist)
 
 
 def health_points(store: Store, run_id: str) -> list[tuple]:

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import torch
 from support import requires_fmnist
+from support.runs import trained_run
 
 from cnnkit.config import RunConfig
 from cnnkit.data import loading
 from cnnkit.engine import fit
 from cnnkit.errors import StoreError
 from cnnkit.insight import activations, explain
-from cnnkit.jobs.runner import execute
 from cnnkit.store import Store
 from cnnkit.views import activations as view
 from cnnkit.watch.snapshots import MAX_SNAPSHOTS, Snapshots, kept_epochs, read
@@ -41,8 +41,7 @@ def same(a: Snapshots, b: Snapshots, exact: bool = True) -> None:
 @requires_fmnist
 def test_the_last_snapshot_is_what_activations_shows_for_the_finished_run(fmnist: loading.Data, store: Store
                                                                           ) -> None:
-    run_id = store.create_run(tiny(permute_pixels=True), foreground=True)
-    assert execute(store, run_id, dataset=fmnist) == "completed", store.get(run_id).error
+    run_id = trained_run(store, tiny(permute_pixels=True), dataset=fmnist)
     snaps = activations.snapshots(store, run_id)
     assert snaps.epochs == [1, 2] and snaps.gradcam_layer == "3"
     pair = [activations.nth_of_class(fmnist.test_y, cls) for cls in view.default_pair("fashion-mnist")]
