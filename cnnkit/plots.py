@@ -240,15 +240,17 @@ def confusion(matrix: Sequence[Sequence[float]], classes: Sequence[str], normali
 
 def confusion_change(matrix: Sequence[Sequence[float]], classes: Sequence[str], title: str = "Confusion change",
                      height: int = 480) -> go.Figure:
-    """B − A of two confusion matrices (images per run): red where B has more, blue where it has fewer."""
+    """B − A of two confusion matrices (images per run), written in each cell and coloured by what it means:
+    blue where B does better (more right answers on the diagonal, fewer confusions off it), red where worse."""
     change = np.asarray(matrix, dtype=float)
+    better = np.where(np.eye(len(change), dtype=bool), change, -change)
     reach = max(1e-9, float(np.abs(change).max()))
     text = [["" if abs(v) < 0.05 else f"{v:+.0f}" if float(v).is_integer() else f"{v:+.1f}" for v in row]
             for row in change]
-    trace = {"type": "heatmap", "z": change, "x": list(classes), "y": list(classes), "colorscale": "RdBu",
-             "reversescale": True, "zmin": -reach, "zmax": reach, "text": text, "texttemplate": "%{text}",
-             "textfont": {"size": 9}, "showscale": False,
-             "hovertemplate": "true %{y}<br>predicted %{x}<br>%{z:+.1f} images<extra></extra>"}
+    trace = {"type": "heatmap", "z": better, "x": list(classes), "y": list(classes), "colorscale": "RdBu",
+             "zmin": -reach, "zmax": reach, "text": text, "texttemplate": "%{text}", "textfont": {"size": 9},
+             "showscale": False, "customdata": change,
+             "hovertemplate": "true %{y}<br>predicted %{x}<br>%{customdata:+.1f} images<extra></extra>"}
     return _figure([trace], {"title": {"text": title, "font": {"size": 14}}, "height": height,
                              "xaxis": {"title": {"text": "predicted"}, "tickangle": -45},
                              "yaxis": {"title": {"text": "true"}, "autorange": "reversed"}})
@@ -259,7 +261,7 @@ def class_changes(classes: Sequence[str], change: Sequence[float | None], low: S
     """Each class's change in points, with its interval as an error bar where there is one."""
     y = [None if c is None else 100 * c for c in change]
     trace = {"type": "bar", "x": list(classes), "y": y, "hovertemplate": "%{x}<br>%{y:+.1f} points<extra></extra>",
-             "marker": {"color": [color(3) if (v or 0) < 0 else color(2) for v in y]}}
+             "marker": {"color": [color(3) if (v or 0) < 0 else color(0) for v in y]}}
     if any(v is not None for v in low):
         trace["error_y"] = {"type": "data", "symmetric": False, "visible": True, "color": "#555",
                             "array": [0 if h is None or c is None else 100 * (h - c) for c, h in zip(change, high)],

@@ -24,6 +24,11 @@ def test_images(name: str) -> np.ndarray:
 
 def diff_section(store: Store, compared: CompareView) -> None:
     """The two pickers, then what changed from A to B."""
+    with st.container(key="compare-diff"):
+        diff_parts(store, compared)
+
+
+def diff_parts(store: Store, compared: CompareView) -> None:
     st.subheader("What changed")
     choices = view.options(compared.runs, compared.groups)
     for key in ("compare.diff_a", "compare.diff_b"):
@@ -61,7 +66,8 @@ def changes(result: Diff) -> None:
                                           "Test accuracy per class, B − A" + (" (95 % intervals)" if grouped else "")),
                       key="compare.diff.classes")
     c[1].plotly_chart(plots.confusion_change(result.confusion_change, names,
-                                             "Confusion matrix, B − A (images per run)"), key="compare.diff.confusion")
+                                             "Confusion matrix, B − A (images per run; blue: better in B)"),
+                      key="compare.diff.confusion")
     table = pd.DataFrame([{"class": x.name, "images": x.size, "A %": _pct(x.acc_a), "B %": _pct(x.acc_b),
                            "change, points": _pct(x.change),
                            "interval, points": "" if x.low is None else f"{100 * x.low:+.1f} to {100 * x.high:+.1f}"}
@@ -78,15 +84,15 @@ def flips(result: Diff, dataset_name: str) -> None:
         st.info(f"No flipped images: {result.note}.")
         return
     test_x = test_images(dataset_name)
-    for title, chosen, key in ((f"Right in A, wrong in B: {len(result.to_wrong)}", result.to_wrong, "down"),
-                               (f"Wrong in A, right in B: {len(result.to_right)}", result.to_right, "up")):
+    for title, chosen, key, legend in (
+            (f"Right in A, wrong in B: {len(result.to_wrong)}", result.to_wrong, "down", "the true class→B's answer"),
+            (f"Wrong in A, right in B: {len(result.to_right)}", result.to_right, "up", "A's answer→the true class")):
         if not chosen:
             st.caption(f"{title}.")
             continue
         images, titles = view.flip_grid(test_x, chosen, result.classes, FLIPS_SHOWN)
         shown = f" (the first {FLIPS_SHOWN})" if len(chosen) > FLIPS_SHOWN else ""
-        st.plotly_chart(plots.image_grid(images, titles, cols=8, cell=86,
-                                         title=f"{title}{shown} · true: A's answer→B's answer"),
+        st.plotly_chart(plots.image_grid(images, titles, cols=8, cell=110, title=f"{title}{shown} · {legend}"),
                         key=f"compare.diff.{key}")
     if len(result.runs_a) > 1 or len(result.runs_b) > 1:
         st.caption("Within a group an image counts as right (or wrong) when most of the group's runs that tested it "

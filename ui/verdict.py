@@ -19,15 +19,21 @@ from cnnkit.views.compare import CompareView
 
 REFRESH_SECONDS = 3.0
 FLASH = "compare.verdict.flash"
-COLUMNS = {"counted": st.column_config.NumberColumn(help="finished runs with a value (a diverged run counts at "
-                                                         "chance accuracy)"),
+COLUMNS = {"runs": st.column_config.TextColumn(help="counted: finished runs with a value (a diverged run counts at "
+                                                   "chance accuracy)"),
            "seeds to resolve": st.column_config.TextColumn(help="about how many seeds per level would make the "
                                                                 "interval exclude 0 or fit inside the smallest "
-                                                                "effect of interest, whichever is nearer")}
+                                                                "effect of interest, whichever is nearer"),
+           "why": st.column_config.TextColumn(width="large")}
 
 
 def verdict_section(store: Store, compared: CompareView, sel: compare.Selection) -> None:
     """The baseline and metric pickers, then the live verdict."""
+    with st.container(key="compare-verdict"):
+        verdict_parts(store, compared, sel)
+
+
+def verdict_parts(store: Store, compared: CompareView, sel: compare.Selection) -> None:
     st.subheader("Is the difference real?")
     if not sel.group_by:
         st.caption("Group the runs by a field (above) to judge its levels against a baseline level.")
@@ -39,8 +45,9 @@ def verdict_section(store: Store, compared: CompareView, sel: compare.Selection)
     if st.session_state.get("compare.baseline") not in ["", *levels]:
         st.session_state["compare.baseline"] = ""
     c = st.columns([2, 2, 3])
-    c[0].selectbox("baseline", ["", *levels], key="compare.baseline",
-                   format_func=lambda v: v or "automatic: the first level (an experiment's own baseline)")
+    c[0].selectbox("baseline", ["", *levels], key="compare.baseline", format_func=lambda v: v or "automatic",
+                   help="the level every other one is compared with; automatic: the first level (an experiment's "
+                        "own baseline for an experiment's runs)")
     c[1].selectbox("metric", VERDICT_METRICS, key="compare.metric", format_func=lambda k: metrics.get(k).title)
     live_verdict(store, sel, bool(compared.runs["status"].isin(Status.ACTIVE).any()))
 
@@ -76,8 +83,8 @@ def more_seeds(store: Store, verdict: Verdict, plan: SeedPlan) -> None:
     if plan.refusal:
         st.info(f"More seeds: {plan.refusal}.")
         return
-    beyond = (f"; about {verdict.seeds_needed} would be needed, one click adds up to {MAX_SEEDS} a level"
-              if verdict.seeds_needed > plan.target else "")
+    far = [f"{lv.label} (about {lv.seeds_needed})" for lv in verdict.levels if (lv.seeds_needed or 0) > plan.target]
+    beyond = (f"; out of reach of the {MAX_SEEDS} seeds a level one click allows: {', '.join(far)}" if far else "")
     st.button(f"Add seeds: {plan.runs} runs", key="compare.add_seeds", on_click=add_seeds, args=(store, plan),
               type="primary", help=f"queues them into group {plan.group}; every level then has {plan.target} seeds")
     st.caption(f"{plan.runs} runs bring every level to {plan.target} seeds{beyond}. The verdict updates as they "

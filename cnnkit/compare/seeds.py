@@ -36,6 +36,13 @@ class SeedPlan:
         return len(self.configs)
 
 
+def seed_target(needed: list[int]) -> int:
+    """The seeds per level to bring every level to: enough for every open level that MAX_SEEDS can resolve (so that
+    one hopeless level does not cost the others 20 seeds each), MAX_SEEDS when none can."""
+    within = [n for n in needed if n <= MAX_SEEDS]
+    return max(within) if within else MAX_SEEDS
+
+
 def plan_seeds(levels: dict[str, list[Run]], target: int, group: dict[str, Any] | None) -> SeedPlan:
     """The runs that give every config of every level ``target`` seeds (at most MAX_SEEDS), the seeds another
     config already has first (so that levels pair seed by seed), then new ones. ``group``: the store group all

@@ -107,12 +107,12 @@ class Verdict:
         out = []
         for lv in self.levels:
             vs = lv.vs or {}
-            out.append({"level": lv.label + (" (baseline)" if lv.is_baseline else ""), "runs": lv.runs,
-                        "counted": lv.counted, "mean": lv.shown_mean,
+            out.append({"level": lv.label + (" (baseline)" if lv.is_baseline else ""),
+                        "runs": str(lv.runs) + (f" ({lv.counted} counted)" if lv.counted != lv.runs else ""),
+                        "mean": lv.shown_mean,
                         "Δ vs baseline": "" if lv.is_baseline or not vs else _interval_text(self.metric, vs),
-                        "test": "" if lv.is_baseline or not vs else _test_text(vs),
-                        "verdict": lv.outcome if not lv.is_baseline else "baseline",
-                        "why": lv.reason, "seeds to resolve": lv.seeds_needed or ""})
+                        "verdict": lv.outcome, "seeds to resolve": lv.seeds_needed or "",
+                        "test": "" if lv.is_baseline or not vs else _test_text(vs), "why": lv.reason})
         return out
 
     def markdown(self) -> str:

@@ -81,7 +81,7 @@ def resolve(store: Store, key: str, groups: pd.Series) -> tuple[str, list[Run]]:
 def flip_grid(test_x: np.ndarray, flips: list[Flip], classes: list[str], limit: int = 48
               ) -> tuple[np.ndarray, list[str]]:
     """The first ``limit`` flipped test images of ``test_x`` (the dataset's test images, N × C × H × W uint8) with
-    "#17 Coat: Shirt→Coat" titles: the true class, then A's and B's most frequent answers."""
+    "Coat→Shirt" titles: A's answer, then B's. One of them is the true class: A's where the image went right →
+    wrong, B's where it went wrong → right (the side that got it right answers with the true class)."""
     shown = flips[:limit]
-    titles = [f"#{f.index} {classes[f.label][:9]}: {classes[f.pred_a][:9]}→{classes[f.pred_b][:9]}" for f in shown]
-    return np.asarray(test_x[[f.index for f in shown]]), titles
+    return np.asarray(test_x[[f.index for f in shown]]), [f"{classes[f.pred_a]}→{classes[f.pred_b]}" for f in shown]

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from cnnkit.compare.grouping import group_order, group_values, groupable_fields
-from cnnkit.compare.seeds import SeedPlan, plan_seeds
+from cnnkit.compare.seeds import SeedPlan, plan_seeds, seed_target
 from cnnkit.compare.urlstate import Selection
 from cnnkit.compare.verdict import Level, Verdict, check_metric, judge_levels
 from cnnkit.config import RunConfig
@@ -66,7 +66,8 @@ def build(store: Store, frame: pd.DataFrame, field_name: str, baseline: str = ""
                                                                                         column))
         levels.append(Level(label, [by_id[r.id] for r in members[label]], paired, why))
     verdict = judge_levels(levels, base, metric, column.removeprefix("cfg."))
-    seeds = plan_seeds(members, verdict.seeds_needed, group) if verdict.seeds_needed else SeedPlan(0, None)
+    needed = [lv.seeds_needed for lv in verdict.levels if lv.seeds_needed]
+    seeds = plan_seeds(members, seed_target(needed), group) if needed else SeedPlan(0, None)
     return VerdictView(verdict, seeds, {label: [r.id for r in members[label]] for label in order})
 
 

@@ -62,3 +62,9 @@ def test_no_seeds_for_an_experiment_a_search_or_runs_of_several_groups(store: St
     search, levels = sweep(store, {0.1: [0, 1]}, kind="search")
     assert "run the search again with more trials" in plan_seeds(levels, 5, search).refusal
     assert "select one group's runs" in plan_seeds(levels, 5, None).refusal
+
+
+def test_the_target_resolves_every_level_a_click_can_and_leaves_the_hopeless_one_out() -> None:
+    from cnnkit.compare.seeds import seed_target
+
+    assert seed_target([12, 878]) == 12 and seed_target([5, 9]) == 9 and seed_target([400]) == MAX_SEEDS

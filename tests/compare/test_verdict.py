@@ -131,7 +131,7 @@ def test_the_markdown_and_html_exports_carry_the_verdict_beside_the_table() -> N
     table = pd.DataFrame({"id": ["a"], "final_test_acc": [0.7]})
     md = report.to_markdown(table, "cnnkit comparison", verdict=verdict)
     assert md.index("**Verdict** (grouped by lr).") < md.index("| id | final_test_acc |")
-    assert "| lr=0.3 | 3 | 3 | 81.3 % | +10.3 (" in md and "| better |" in md
+    assert "| lr=0.3 | 3 | 81.3 % | +10.3 (" in md and "| better |" in md
     page = report.to_html("cnnkit comparison", table, verdict=verdict)
     assert "<h2>Verdict (grouped by lr)</h2>" in page and "Against lr=0.1 on final test accuracy" in page
     assert "<h2>Verdict" not in report.to_html("cnnkit comparison", table)
