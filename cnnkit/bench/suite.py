@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from cnnkit.bench import dashboard, health, threads, throughput, verdict
+from cnnkit.bench import dashboard, health, ray, threads, throughput, verdict
 from cnnkit.bench.throughput import time_to_accuracy
 from cnnkit.config import RunConfig
 from cnnkit.data import loading
@@ -133,7 +133,7 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-SECTIONS = ("throughput", "accuracy", "threads", "jobs", "health", "verdict", "dashboard")
+SECTIONS = ("throughput", "accuracy", "threads", "jobs", "health", "verdict", "ray", "dashboard")
 
 
 def run(models: list[str] | None = None, device: str = "auto", short: bool = False, repeats: int = 3,
@@ -171,6 +171,8 @@ def run(models: list[str] | None = None, device: str = "auto", short: bool = Fal
         report["health"] = health.run(short, log, dataset)
     if "verdict" in sections:
         report["verdict"] = verdict.run(short, log, fill_store)
+    if "ray" in sections:
+        report["ray"] = ray.run(short, log, repeats)
     if "dashboard" in sections:
         report["dashboard"] = dashboard.run(short, log, fill_store)
     return report
@@ -208,6 +210,8 @@ def format_report(report: dict[str, Any]) -> str:
         lines += health.format_section(report["health"])
     if "verdict" in report:
         lines += verdict.format_section(report["verdict"])
+    if "ray" in report:
+        lines += ray.format_section(report["ray"])
     if "dashboard" in report:
         lines += dashboard.format_section(report["dashboard"])
     return "\n".join(lines)

@@ -25,13 +25,20 @@ class Slot:
         return ("cpu", "auto") if self.kind == "cpu" else ("cuda", "auto")
 
 
+# A run whose job is lost through no fault of its own (its node died, its supervisor was killed) continues
+# from its last checkpoint this many times; the next loss ends it ``lost``, with the reason.
+LOST_RETRIES = 3
+
+
 @dataclass(frozen=True)
 class Exit:
-    """A job that ended: its exit code, or the signal that killed it (None when unknown)."""
+    """A job that ended: its exit code, or the signal that killed it (None when unknown). ``lost`` says why a
+    job was lost with the machine under it (its node or its worker process died): its run continues elsewhere."""
 
     run_id: str
     code: int | None = None
     signal: int | None = None
+    lost: str | None = None
 
 
 class Executor(ABC):

@@ -1,110 +1,61 @@
-"""The Ray executor (``python -m cnnkit worker --executor ray [--address ADDR]``): one Ray task per run.
+"""The Ray executor (``python -m cnnkit worker --executor ray [--address ADDR]``): one Ray task per run, on any node.
 
-The supervisor stays the only writer of the store. A task trains with ``runner.run_training`` and
-sends its events to a small actor (the mailbox); ``pump()`` drains the mailbox and applies them
-with ``runner.apply_event``. Cancelling sets a flag in the mailbox that the task polls, so the
-engine checkpoints and ends ``cancelled``; ``ray.cancel(force=True)`` is the SIGKILL behind it.
+The supervisor stays the only writer of the store, and a node needs neither a shared disk nor cnnkit nor the
+datasets. A task gets the run's config, the store's last checkpoint of the run (to continue from), this
+cnnkit's source through Ray's runtime env and, when its node lacks the dataset, the copy the supervisor put
+into Ray's object store (``ray_shipping``). It trains in a scratch folder on its node and sends its events,
+each new checkpoint and snapshots file, and the final predictions to a mailbox actor on the supervisor's
+node (``ray_task``); ``pump()`` drains the mailbox and writes all of it with ``runner.apply_event``.
+Cancelling sets a flag in the mailbox that the task polls, so the engine checkpoints and ends ``cancelled``;
+``ray.cancel(force=True)`` is the SIGKILL behind it.
 
-Checkpoints are written by the task to the run's folder *as the supervisor sees the store*
-(``<store>/runs/<id>/``). That is right on one machine, and on a cluster whose nodes mount the store
-at the same path (a shared filesystem); elsewhere a run still trains and records its metrics, but
-its checkpoint stays on the node that ran it, so it cannot be resumed. Each node also needs cnnkit
-installed and the datasets under its ``CNNKIT_DATA``.
+A task whose node or worker process dies comes back from ``reap`` as a lost exit, and the supervisor queues
+its run to continue from the last checkpoint in the store on whichever node has room (``LOST_RETRIES``
+times). Each submission is a new attempt: what a lost attempt sent late is dropped, and the next attempt's
+start drops the points logged after its checkpoint, so no step is counted twice. Ray's own retries stay off
+(``max_retries=0``): they would start the task again from the checkpoint it was first given.
 
-Tasks are never retried by Ray (``max_retries=0``): a rerun would log the same steps twice. Tasks
-belong to the supervisor that submitted them and die with it; the next supervisor marks their runs
-``lost`` (they can be resumed from their last checkpoint).
+Tasks belong to the supervisor that submitted them. Stopping it stops them at their next step, with a
+checkpoint, and queues their runs to continue under the next supervisor; a killed supervisor's runs are
+continued by the next one as lost jobs. The slots follow the cluster's CPUs and GPUs as nodes come and go.
 """
 from __future__ import annotations
 
 import os
 import signal
-import threading
+import tempfile
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cnnkit.errors import CnnkitError, StoreError
 from cnnkit.events import Status
 from cnnkit.jobs.base import Executor, Exit, Slot
+from cnnkit.jobs.ray_shipping import DatasetShelf, runtime_env
+from cnnkit.jobs.ray_task import Mailbox, TaskSpec, train_task
 from cnnkit.store import Run, Store
+from cnnkit.store.database import CHECKPOINT_NAME, SNAPSHOTS_NAME
 
-CANCEL_POLL = 0.5  # seconds between a task's looks at its cancel flag
 BEAT_EVERY = 0.5  # seconds between the supervisor's heartbeats for the runs it holds
+SLOTS_EVERY = 2.0  # seconds between looks at the cluster's resources (nodes come and go)
 CLOSE_GRACE = 10.0  # seconds running tasks get to checkpoint when the supervisor stops
 
 
-class Mailbox:
-    """The Ray actor between the tasks and the supervisor: their events one way, cancel flags the other."""
+@dataclass
+class Held:
+    """A run's task as this executor holds it."""
 
-    def __init__(self) -> None:
-        self.events: list[tuple[str, str, Any]] = []
-        self.cancelled: set[str] = set()
-
-    def put(self, run_id: str, kind: str, payload: Any) -> None:
-        self.events.append((run_id, kind, payload))
-
-    def drain(self) -> list[tuple[str, str, Any]]:
-        events, self.events = self.events, []
-        return events
-
-    def cancel(self, run_id: str) -> None:
-        self.cancelled.add(run_id)
-
-    def is_cancelled(self, run_id: str) -> bool:
-        return run_id in self.cancelled
-
-    def forget(self, run_id: str) -> None:
-        self.cancelled.discard(run_id)
-
-
-def train_task(config: dict[str, Any], run_id: str, mailbox: Any, checkpoint: str, predictions: str, resume: bool,
-               device: str, threads: int) -> Status:
-    """The body of a run's Ray task: train, sending every event to ``mailbox``; returns the status.
-
-    ``checkpoint`` and ``predictions`` are the run's files as the supervisor's store names them."""
-    import ray
-    import torch
-
-    from cnnkit.jobs import runner
-
-    if threads:
-        torch.set_num_threads(threads)
-    stop, done = threading.Event(), threading.Event()
-
-    def watch_cancel() -> None:
-        while not done.wait(CANCEL_POLL):
-            try:
-                if ray.get(mailbox.is_cancelled.remote(run_id)):
-                    stop.set()
-            except ray.exceptions.RayActorError:  # the supervisor is gone: nobody would record the rest
-                stop.set()
-
-    def emit(kind: str, payload: Any) -> None:
-        ref = mailbox.put.remote(run_id, kind, payload)
-        if kind == "end":  # actor calls run in order, so every event is in before the task counts as done
-            ray.get(ref)
-
-    threading.Thread(target=watch_cancel, daemon=True, name=f"cancel-{run_id}").start()
-    emit("where", {"host": os.uname().nodename, "pid": os.getpid(), "device": device})
-    try:
-        return runner.run_training(config, emit, stop, checkpoint, predictions, resume, device=device)
-    finally:
-        done.set()
-
-
-def import_ray() -> Any:
-    try:
-        import ray
-    except ImportError:
-        raise CnnkitError("the ray executor needs Ray: pip install -r requirements-ray.txt") from None
-    return ray
+    ref: Any  # the task's ObjectRef
+    attempt: int
+    node: str | None = None  # the node it runs on, once the task has said
 
 
 class RayExecutor(Executor):
     """Runs claimed runs as Ray tasks: a local Ray by default, the cluster at ``address`` when given.
 
-    Slots follow the cluster's resources when the executor starts: one per GPU (the task asks for
-    ``num_gpus=1``) and one per ``cpus_per_job`` of the remaining CPUs (``num_cpus=cpus_per_job``).
+    Slots follow the cluster's resources: one per GPU (the task asks for ``num_gpus=1``) and one per
+    ``cpus_per_job`` of the remaining CPUs (``num_cpus=cpus_per_job``).
     """
 
     name = "ray"
@@ -113,24 +64,34 @@ class RayExecutor(Executor):
                  cpus_per_job: int = 1):
         self.ray = ray = import_ray()
         self.store = store
-        self.owns_ray = not ray.is_initialized()  # a notebook or a test may have connected already
+        # A notebook or a test may have connected already: its job's runtime env must then bring cnnkit.
+        self.owns_ray = not ray.is_initialized()
         if self.owns_ray:
             self._init(address, num_cpus)
-        self.mailbox = ray.remote(num_cpus=0)(Mailbox).remote()
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        # The mailbox lives on this node: it must outlive every other one.
+        here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
+        self.mailbox = ray.remote(Mailbox).options(num_cpus=0, scheduling_strategy=here).remote()
         self.task = ray.remote(train_task)
-        self._slots = self._make_slots(ray.cluster_resources(), cpus_per_job)
-        self.refs: dict[str, Any] = {}  # run id → the ObjectRef of its task
+        self.datasets = DatasetShelf(ray)
+        self.cpus_per_job = cpus_per_job
+        self._slots: list[Slot] = []
+        self.slots_at = 0.0
+        self.held: dict[str, Held] = {}
+        self.attempts = 0
         self.cancel_sent: set[str] = set()
         self.last_beat = 0.0
         self.closing = False
 
     def _init(self, address: str | None, num_cpus: int | None) -> None:
         try:
-            if address:
-                self.ray.init(address=address, logging_level="warning")
-            else:  # "local": a new Ray of our own, even when `ray start` runs on this machine
-                self.ray.init(address="local", num_cpus=num_cpus or os.cpu_count(), include_dashboard=False,
-                              logging_level="warning")
+            with tempfile.TemporaryDirectory(prefix="cnnkit-code-") as code:
+                if address:
+                    self.ray.init(address=address, logging_level="warning", runtime_env=runtime_env(Path(code)))
+                else:  # "local": a new Ray of our own, even when `ray start` runs on this machine
+                    self.ray.init(address="local", num_cpus=num_cpus or os.cpu_count(), include_dashboard=False,
+                                  logging_level="warning", runtime_env=runtime_env(Path(code)))
         except Exception as exc:
             where = f"the Ray cluster at {address}" if address else "a local Ray"
             hint = ""
@@ -146,29 +107,49 @@ class RayExecutor(Executor):
         return gpu_slots + [Slot("cpu", i, cpus_per_job) for i in range(max(1, cpus // cpus_per_job))]
 
     def slots(self) -> list[Slot]:
+        if time.time() - self.slots_at > SLOTS_EVERY:
+            self.slots_at = time.time()
+            slots = self._make_slots(self.ray.cluster_resources(), self.cpus_per_job)
+            if self._slots and slots != self._slots:
+                print(f"ray: the cluster changed; slots now {', '.join(s.label for s in slots)}", flush=True)
+            self._slots = slots
         return self._slots
 
     # ---- starting and stopping tasks ------------------------------------------------------------
     def submit(self, run: Run, slot: Slot) -> None:
         resources = {"num_gpus": 1, "num_cpus": 1} if slot.kind == "cuda" else {"num_cpus": slot.threads or 1}
-        ref = self.task.options(name=f"cnnkit-run-{run.id}", max_retries=0, **resources).remote(
-            run.config, run.id, self.mailbox, str(self.store.checkpoint_path(run.id)),
-            str(self.store.predictions_path(run.id)), run.resume, slot.kind, slot.threads)
-        self.refs[run.id] = ref
-        self._log(run.id, f"submitted to Ray as task {ref.task_id().hex()} asking for {resources}")
+        files = self._files_to_continue(run)
+        self.attempts += 1
+        spec = TaskSpec(run.id, self.attempts, run.config, slot.kind, slot.threads, files, run.dataset,
+                        self.datasets.ref(run.dataset))
+        ref = self.task.options(name=f"cnnkit-run-{run.id}", max_retries=0, scheduling_strategy="SPREAD",
+                                **resources).remote(spec, self.mailbox)
+        self.held[run.id] = Held(ref, self.attempts)
+        sent = f", with its {' and '.join(files)} ({sum(map(len, files.values())) / 1024:.0f} KiB)" if files else ""
+        self._log(run.id, f"submitted to Ray as task {ref.task_id().hex()} asking for {resources}{sent}")
+
+    def _files_to_continue(self, run: Run) -> dict[str, bytes]:
+        """The store's checkpoint and snapshots of a run that continues; none for a run that starts afresh."""
+        files = {}
+        for name in (CHECKPOINT_NAME, SNAPSHOTS_NAME) if run.resume else ():
+            try:
+                files[name] = (self.store.run_dir(run.id) / name).read_bytes()
+            except FileNotFoundError:
+                continue
+        return files
 
     def cancel(self, run_id: str, force: bool = False) -> None:
-        if run_id not in self.refs:
+        if run_id not in self.held:
             return
         self.mailbox.cancel.remote(run_id)
         if force:
-            self.ray.cancel(self.refs[run_id], force=True)
+            self.ray.cancel(self.held[run_id].ref, force=True)
 
     def adopt(self, run: Run) -> bool:
         return False  # a task dies with the supervisor that submitted it
 
     def status(self, run_id: str) -> Status | None:
-        return Status.RUNNING if run_id in self.refs else None
+        return Status.RUNNING if run_id in self.held else None
 
     def logs(self, run_id: str) -> str:
         return self.store.log_tail(run_id)
@@ -177,12 +158,20 @@ class RayExecutor(Executor):
     def pump(self) -> None:
         from cnnkit.jobs import runner  # torch; kept out of the module so that the mailbox actor starts light
 
-        for run_id, kind, payload in self.ray.get(self.mailbox.drain.remote()):
+        for run_id, attempt, kind, payload in self.ray.get(self.mailbox.drain.remote()):
+            held = self.held.get(run_id)
+            if held is None or held.attempt != attempt:
+                continue  # sent by a task that was lost meanwhile: its run has moved on without it
             if kind == "where":  # for the log only: a pid on another node means nothing to the store
-                self._log(run_id, f"running on {payload['host']} as pid {payload['pid']} ({payload['device']})")
+                held.node = payload["node"]
+                self._log(run_id, f"running on {payload['host']} as pid {payload['pid']} ({payload['device']}), "
+                                  f"node {payload['node'][:8]}; cnnkit from {payload['code']}, the dataset from "
+                                  f"{payload['dataset']}")
                 continue
-            if kind == "end":
-                payload = self._ending(run_id, payload)
+            if kind == "start" and payload.get("start_step"):
+                self._log(run_id, f"continues from its checkpoint at step {payload['start_step']}")
+            if kind == "end" and self._ending(run_id, payload):
+                continue
             try:
                 runner.apply_event(self.store, run_id, kind, payload)
             except StoreError as exc:  # e.g. the run was deleted meanwhile; the others must go on
@@ -190,79 +179,104 @@ class RayExecutor(Executor):
         if time.time() - self.last_beat > BEAT_EVERY:
             self._beat()
 
-    def _ending(self, run_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def _ending(self, run_id: str, payload: dict[str, Any]) -> bool:
+        """Log a task's end; True when it is handled here: a task stopped with its supervisor, whose run
+        is queued to continue from the checkpoint it just wrote."""
         self._log(run_id, f"ended {payload['status']}" + (f": {payload['error']}" if payload.get("error") else ""))
         if self.closing and payload["status"] == Status.CANCELLED and not self.store.get(run_id).cancel_requested:
-            payload = payload | {"error": "stopped with its supervisor; resume it to continue"}
-        return payload
+            step = (payload.get("summary") or {}).get("step")
+            self._requeue(run_id, f"stopped with its supervisor at step {step}, checkpointed")
+            return True
+        return False
 
     def _beat(self) -> None:
         """Heartbeats for the runs held here, and their cancel requests on to the tasks."""
         self.last_beat = time.time()
-        for run_id in list(self.refs):
+        for run_id in list(self.held):
             if self.store.beat(run_id) and run_id not in self.cancel_sent:
                 self.cancel_sent.add(run_id)
                 self.mailbox.cancel.remote(run_id)
 
     def reap(self) -> list[Exit]:
-        if not self.refs:
+        if not self.held:
             return []
-        ready, _ = self.ray.wait(list(self.refs.values()), num_returns=len(self.refs), timeout=0)
+        run_of = {held.ref: run_id for run_id, held in self.held.items()}
+        ready, _ = self.ray.wait(list(run_of), num_returns=len(run_of), timeout=0)
         if not ready:
             return []
         self.pump()  # a finished task's last events are in the mailbox: record them before its end counts
-        run_of = {ref: run_id for run_id, ref in self.refs.items()}
         ended = []
         for ref in ready:
             run_id = run_of[ref]
-            del self.refs[run_id]
+            held = self.held.pop(run_id)
             self.cancel_sent.discard(run_id)
             self.mailbox.forget.remote(run_id)
-            ended.append(self._exit(run_id, ref))
+            ended.append(self._exit(run_id, held))
         return ended
 
-    def _exit(self, run_id: str, ref: Any) -> Exit:
+    def _exit(self, run_id: str, held: Held) -> Exit:
         """How a finished task ended, in the terms of a process exit."""
         errors = self.ray.exceptions
+        lost_with_its_machine = (errors.NodeDiedError, errors.WorkerCrashedError, errors.LocalRayletDiedError,
+                                 errors.ObjectLostError, errors.OutOfMemoryError)
         try:
-            self.ray.get(ref, timeout=0)
+            self.ray.get(held.ref, timeout=0)
             return Exit(run_id, code=0)
         except errors.TaskCancelledError:
             return Exit(run_id, signal=signal.SIGKILL)
-        except errors.RayTaskError as exc:  # raised outside run_training, e.g. cnnkit missing on the node
+        except errors.RayTaskError as exc:  # raised outside run_training, e.g. fetching the dataset
             self._log(run_id, f"the task failed: {_first_line(exc.cause or exc)}")
             return Exit(run_id, code=1)
-        except errors.RayError as exc:  # its worker or node died
-            self._log(run_id, f"the task was lost: {_first_line(exc)}")
-            return Exit(run_id)
+        except lost_with_its_machine as exc:
+            node = f"node {held.node[:8]}" if held.node else "a node"
+            reason = f"its Ray task was lost on {node} ({_first_sentence(exc)})"
+            self._log(run_id, reason)
+            return Exit(run_id, lost=reason)
+        except errors.RayError as exc:  # e.g. its runtime env could not be set up on the node
+            self._log(run_id, f"the task could not run: {_first_line(exc)}")
+            return Exit(run_id, code=1)
 
     def close(self) -> None:
-        """Stop the tasks gracefully (they checkpoint and end cancelled), then leave Ray if we joined it."""
+        """Stop the tasks gracefully (they checkpoint) and queue their runs to continue under the next
+        supervisor; then leave Ray if we joined it."""
         self.closing = True
         try:
-            for run_id in self.refs:
+            for run_id in self.held:
                 self.mailbox.cancel.remote(run_id)
             deadline = time.time() + CLOSE_GRACE
-            while self.refs and time.time() < deadline:
-                for ended in self.reap():
-                    self.store.finish(ended.run_id, Status.LOST, error="stopped with its supervisor")
+            while self.held and time.time() < deadline:
+                for ended in self.reap():  # a task that ended without its end event: lost meanwhile
+                    self._requeue(ended.run_id, "its task was lost as its supervisor stopped")
                 time.sleep(0.1)
-            for run_id, ref in self.refs.items():
-                self.ray.cancel(ref, force=True)
-                self.store.finish(run_id, Status.LOST, error="its supervisor stopped before it could checkpoint")
-            self.refs.clear()
+            for run_id, held in self.held.items():
+                self.ray.cancel(held.ref, force=True)
+                self._requeue(run_id, "its supervisor stopped before it could checkpoint")
+            self.held.clear()
         finally:
             if self.owns_ray:
                 self.ray.shutdown()
 
+    def _requeue(self, run_id: str, why: str) -> None:
+        if self.store.requeue(run_id, resume=True):
+            self._log(run_id, f"{why}: queued to continue from its last checkpoint under the next supervisor")
+
     def _log(self, run_id: str, line: str) -> None:
-        """The supervisor's side of a run's log (the task's own output goes to the worker's log)."""
-        path = self.store.log_path(run_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(f"[ray] {time.strftime('%H:%M:%S')} {line}\n")
+        """The supervisor's side of a run's log (the task's own output goes to the supervisor's log)."""
+        self.store.append_log(run_id, f"[ray] {time.strftime('%H:%M:%S')} {line}")
+
+
+def import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise CnnkitError("the ray executor needs Ray: pip install -r requirements-ray.txt") from None
+    return ray
 
 
 def _first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {lines[0] if lines else ''}"[:300]
+
+
+def _first_sentence(exc: BaseException) -> str:
+    return _first_line(exc).split(". ", 1)[0].rstrip(".")

@@ -2,7 +2,8 @@
 
 Every executor runs a job the same way: ``run_training`` calls ``fit`` with a reporter that turns
 events into ``(kind, payload)`` pairs. Locally those go straight to the store (``store_emitter``);
-from a Ray task they travel back to the supervisor, which applies them with ``apply_event``.
+from a Ray task they travel back to the supervisor, which applies them with ``apply_event``, along
+with the task's checkpoints and predictions (``file`` events), which the task writes on its own node.
 """
 from __future__ import annotations
 
@@ -55,6 +56,8 @@ def apply_event(store: Store, run_id: str, kind: str, payload: Any) -> None:
         store.log_metrics(run_id, [MetricPoint(*row) for row in payload])
     elif kind == "end":
         store.finish(run_id, payload["status"], payload.get("summary"), payload.get("error"))
+    elif kind == "file":  # a checkpoint or the predictions of a job that writes elsewhere (a Ray task's node)
+        store.write_run_file(run_id, payload["name"], payload["data"])
     else:
         raise ValueError(f"unknown event {kind!r}")
 

@@ -3,6 +3,8 @@
 One per store, guarded by a lock. The loop, every ``poll`` seconds: collect ended jobs, settle runs
 nobody watches (after a restart), advance hyperparameter searches (cnnkit.search: report epochs,
 prune, queue the next trials), escalate cancels (flag → SIGTERM → SIGKILL), fill free slots.
+A job lost with the machine under it (a Ray node that died, a killed supervisor's task) is not the
+run's fault: the run goes back to the queue to continue from its last checkpoint, ``LOST_RETRIES`` times.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from cnnkit.errors import StoreError
 from cnnkit.events import Status
-from cnnkit.jobs.base import Executor, Exit, Slot
+from cnnkit.jobs.base import LOST_RETRIES, Executor, Exit, Slot
 from cnnkit.jobs.process import WorkerLock, supervisor_pid, supervisor_running
 from cnnkit.search.driver import SearchDriver
 from cnnkit.store import Run, Store
@@ -91,6 +93,9 @@ class Supervisor:
         run = self.store.get(ended.run_id)
         if run.status != Status.RUNNING:
             return
+        if ended.lost and not run.cancel_requested:
+            self._continue_lost(run, ended.lost)
+            return
         tail = self.store.log_tail(run.id)[-ERROR_TAIL_CHARS:].strip()
         if run.cancel_requested:
             status, error = Status.CANCELLED, "stopped by signal after a cancel request"
@@ -113,12 +118,25 @@ class Supervisor:
                     continue
                 if run.first_step_at is None:
                     self.store.requeue(run.id)
-                else:  # it trained somewhere we cannot reach (a Ray task of a dead supervisor): no rerun
-                    self.store.finish(run.id, Status.LOST, error="its job was lost with the supervisor that ran it")
+                else:  # it trained somewhere we cannot reach (a Ray task of a dead supervisor)
+                    self._continue_lost(run, "its job was lost with the supervisor that ran it")
             elif self.executor.adopt(run):
                 self.busy[run.id] = _slot_of(run, self.executor.slots())
             else:
                 self.store.finish(run.id, Status.LOST, error="its process vanished while no supervisor watched it")
+
+    def _continue_lost(self, run: Run, reason: str) -> None:
+        """A job lost with the machine under it: its run continues from its last checkpoint in the store (the
+        resumed job's start drops the points logged after it), ``LOST_RETRIES`` times, then it ends lost."""
+        tries = self.store.retry(run.id, LOST_RETRIES)
+        if tries is None:
+            self.store.finish(run.id, Status.LOST, error=f"{reason}; it had been resumed {LOST_RETRIES} times "
+                                                         "already, so it stops here: resume it to continue")
+            line = f"{reason}; no automatic try left: lost"
+        else:
+            line = f"{reason}; queued to continue from its last checkpoint (automatic try {tries} of {LOST_RETRIES})"
+        self.store.append_log(run.id, f"[supervisor] {time.strftime('%H:%M:%S')} {line}")
+        print(f"supervisor: run {run.id}: {line}", flush=True)
 
     def _escalate_cancels(self) -> None:
         now = time.time()

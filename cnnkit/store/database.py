@@ -23,6 +23,7 @@ DB_NAME = "cnnkit.db"
 CHECKPOINT_NAME = "checkpoint.pt"
 PREDICTIONS_NAME = "predictions.pt"  # test-set index, label and prediction of the final model
 SNAPSHOTS_NAME = "snapshots.pt"  # every epoch's filters, feature maps, Grad-CAM and confusion (cnnkit.watch)
+RUN_FILES = (CHECKPOINT_NAME, PREDICTIONS_NAME, SNAPSHOTS_NAME)  # what a job writes into its run's folder
 LOG_NAME = "log.txt"
 BUSY_TIMEOUT_MS = 30_000
 _INHERITED: list[sqlite3.Connection] = []  # connections a forked child got from its parent
@@ -93,6 +94,10 @@ MIGRATIONS = [
         SELECT run_id, split, name, step, epoch, value, wall FROM metrics;
     DROP TABLE metrics;
     ALTER TABLE metrics_v2 RENAME TO metrics;
+    """,
+    # 3: the automatic tries a run has had since its job was lost (a node that died, a supervisor killed)
+    """
+    ALTER TABLE runs ADD COLUMN tries INTEGER NOT NULL DEFAULT 0;
     """,
 ]
 

@@ -10,13 +10,15 @@ import os
 import secrets
 import shutil
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cnnkit.errors import StoreError
 from cnnkit.events import MetricPoint, Status
-from cnnkit.store.database import Database
+from cnnkit.store.database import RUN_FILES, Database
 from cnnkit.store.process_identity import process_start
 from cnnkit.store.run import Run, check_name, check_run_id, check_tags, run_from_row
 
@@ -186,11 +188,59 @@ class RunLifecycle(Database):
                        (Status(status), time.time(), error, json.dumps(merged), last_step, run_id))
         return True
 
-    def requeue(self, run_id: str) -> None:
-        """A claimed run that never started goes back to the queue, keeping its place."""
+    def requeue(self, run_id: str, resume: bool = False) -> bool:
+        """A running run goes back to the queue, keeping its place: one that never started, or with ``resume``
+        one to continue from its last checkpoint (its job stopped with its supervisor). False when it was not
+        running."""
         with self._tx() as tx:
-            tx.execute("UPDATE runs SET status = ?, worker = NULL, pid = NULL, pid_start = NULL,"
-                       " started_at = NULL WHERE id = ? AND status = ?", (Status.QUEUED, run_id, Status.RUNNING))
+            return self._requeue(tx, run_id, resume)
+
+    def retry(self, run_id: str, limit: int) -> int | None:
+        """A running run whose job was lost (its node died, its supervisor was killed) goes back to the queue to
+        continue from its last checkpoint, as an automatic try; returns the tries so far, or None when ``limit``
+        tries are spent (the run is left as it is)."""
+        with self._tx() as tx:
+            row = tx.execute("SELECT tries FROM runs WHERE id = ? AND status = ?", (run_id, Status.RUNNING)).fetchone()
+            if row is None or row["tries"] >= limit:
+                return None
+            tx.execute("UPDATE runs SET tries = tries + 1 WHERE id = ?", (run_id,))
+            self._requeue(tx, run_id, resume=True)
+            return row["tries"] + 1
+
+    @staticmethod
+    def _requeue(tx: sqlite3.Connection, run_id: str, resume: bool) -> bool:
+        return tx.execute("UPDATE runs SET status = ?, worker = NULL, pid = NULL, pid_start = NULL, started_at = NULL,"
+                          " first_step_at = NULL, resume = MAX(resume, ?) WHERE id = ? AND status = ?",
+                          (Status.QUEUED, int(resume), run_id, Status.RUNNING)).rowcount == 1
+
+    # ---- a run's files ----------------------------------------------------------------------
+    def write_run_file(self, run_id: str, name: str, data: bytes) -> Path:
+        """Write a file a job keeps for its run (checkpoint, predictions, snapshots) from bytes received from a
+        remote job: write, then rename, so that a reader never sees half a file."""
+        if name not in RUN_FILES:
+            raise StoreError(f"a run's file is one of {', '.join(RUN_FILES)}, got {name!r}")
+        folder = self.run_dir(run_id)
+        target = folder / name
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise StoreError(f"cannot write {target}: {exc.strerror or exc}") from None
+        return target
+
+    def append_log(self, run_id: str, line: str) -> None:
+        """Add a line to a run's log: what the supervisor saw of its job (the job's own output goes there too)."""
+        path = self.log_path(run_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(line.rstrip("\n") + "\n")
 
     # ---- what users do to runs ----------------------------------------------------------------
     def request_cancel(self, run_id: str) -> Status:
@@ -213,7 +263,7 @@ class RunLifecycle(Database):
             status = self._status(tx, run_id)
             if status in Status.ACTIVE:
                 raise StoreError(f"run {run_id} is {status}; only a finished run can be resumed")
-            tx.execute("UPDATE runs SET status = ?, resume = 1, cancel_requested = 0, error = NULL,"
+            tx.execute("UPDATE runs SET status = ?, resume = 1, cancel_requested = 0, error = NULL, tries = 0,"
                        " finished_at = NULL, pid = NULL, pid_start = NULL, worker = NULL, queued_at = ?"
                        " WHERE id = ?", (Status.QUEUED, time.time(), run_id))
 

@@ -41,6 +41,7 @@ class Run:
     epoch: float
     error: str | None
     summary: dict[str, Any] = field(default_factory=dict)
+    tries: int = 0  # automatic resumptions after its job was lost
 
     @property
     def progress(self) -> float:
@@ -65,7 +66,7 @@ def run_from_row(row: sqlite3.Row) -> Run:
         device=row["device"], worker=row["worker"], pid=row["pid"], pid_start=row["pid_start"],
         heartbeat=row["heartbeat"], cancel_requested=bool(row["cancel_requested"]), resume=bool(row["resume"]),
         step=row["step"], total_steps=row["total_steps"], epoch=row["epoch"], error=row["error"],
-        summary=json.loads(row["summary"]),
+        summary=json.loads(row["summary"]), tries=row["tries"],
     )
 
 

@@ -41,6 +41,12 @@ def test_apply_event_writes_every_kind(store: Store) -> None:
         runner.apply_event(store, run_id, "reboot", None)
 
 
+def test_a_file_event_writes_the_file_a_remote_job_sent(store: Store) -> None:
+    run_id = store.create_run(TINY)
+    runner.apply_event(store, run_id, "file", {"name": CHECKPOINT_NAME, "data": b"weights"})
+    assert store.checkpoint_path(run_id).read_bytes() == b"weights"
+
+
 @pytest.fixture
 def checkpoint(tmp_path: Path) -> Path:
     return tmp_path / CHECKPOINT_NAME

@@ -135,7 +135,41 @@ def test_orphans_are_adopted_requeued_or_lost(store: Store, monkeypatch: pytest.
     assert s.busy == {adoptable: Slot("cpu", 0)}  # back on the slot it was claimed for
     assert store.get(dead).status == "lost" and "vanished" in store.get(dead).error
     assert store.get(unstarted).status == "queued"
-    assert store.get(trained).status == "lost"  # it trained somewhere: rerunning would log its steps twice
+    # It trained somewhere out of reach (a Ray task of a killed supervisor): it continues from its checkpoint.
+    run = store.get(trained)
+    assert (run.status, run.resume, run.tries) == ("queued", True, 1)
+    assert "lost with the supervisor that ran it; queued to continue" in store.log_tail(trained)
+
+
+def test_a_job_lost_with_its_node_continues_until_its_tries_are_spent(store: Store) -> None:
+    run_id = store.create_run(tiny())
+    executor = Recorder([Slot("cpu", 0)])
+    s = supervisor(store, executor)
+    reason = "its Ray task was lost on node 0123abcd (NodeDiedError: Task failed)"
+    s.tick()
+    for tries in range(1, sup.LOST_RETRIES + 1):
+        executor.exits.append(Exit(run_id, lost=reason))
+        s.tick()
+        run = store.get(run_id)
+        assert (run.status, run.resume, run.tries) == ("running", True, tries)  # claimed again in the same tick
+    assert [r for r, _ in executor.submitted] == [run_id] * (sup.LOST_RETRIES + 1)
+    executor.exits.append(Exit(run_id, lost=reason))
+    s.tick()
+    run = store.get(run_id)
+    assert run.status == "lost" and run.error == (f"{reason}; it had been resumed {sup.LOST_RETRIES} times already, "
+                                                  "so it stops here: resume it to continue")
+    assert f"automatic try {sup.LOST_RETRIES} of {sup.LOST_RETRIES}" in store.log_tail(run_id)
+
+
+def test_a_lost_job_whose_cancel_was_asked_for_is_cancelled(store: Store) -> None:
+    run_id = store.create_run(tiny())
+    executor = Recorder([Slot("cpu", 0)])
+    s = supervisor(store, executor)
+    s.tick()
+    store.request_cancel(run_id)
+    executor.exits.append(Exit(run_id, lost="its Ray task was lost on a node (NodeDiedError)"))
+    s.tick()
+    assert store.get(run_id).status == "cancelled" and executor.submitted == [(run_id, "cpu0")]
 
 
 def test_an_unstarted_claim_keeps_its_grace(store: Store) -> None:

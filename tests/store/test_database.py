@@ -41,6 +41,18 @@ def test_old_store_is_migrated(tmp_path: Path) -> None:
     assert store.create_run(config())
 
 
+def test_a_store_from_before_tries_counts_none(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "cnnkit.db")
+    for number, sql in enumerate(MIGRATIONS[:2], start=1):  # the schema of v2, with a run in it
+        conn.executescript(sql)
+        conn.execute(f"PRAGMA user_version = {number}")
+    conn.execute("INSERT INTO runs (id, name, status, model, dataset, config, queued_at) VALUES"
+                 " ('0123abcd', 'old', 'completed', 'lenet', 'fashion-mnist', '{}', 0)")
+    conn.commit()
+    conn.close()
+    assert Store(tmp_path).get("0123abcd").tries == 0
+
+
 # ---- run folders ---------------------------------------------------------------------------------
 
 def test_run_ids_are_checked_before_they_reach_a_path(store: Store, record: Record) -> None:

@@ -11,7 +11,7 @@ from support.store_data import config, point
 from cnnkit.config import RunConfig
 from cnnkit.errors import StoreError
 from cnnkit.events import Status
-from cnnkit.store import Store
+from cnnkit.store import CHECKPOINT_NAME, Store
 
 # ---- queueing and claiming ------------------------------------------------------------------------
 
@@ -149,8 +149,51 @@ def test_resume_only_a_finished_run(store: Store) -> None:
 def test_requeue_puts_a_never_started_run_back(store: Store) -> None:
     run_id = store.create_run(config())
     store.claim("w")
-    store.requeue(run_id)
+    assert store.requeue(run_id) and not store.requeue(run_id)  # only a running run goes back
     assert store.get(run_id).status == "queued" and store.claim("w2").id == run_id
+
+
+def test_a_run_requeued_to_resume_keeps_its_place_and_continues(store: Store) -> None:
+    first, second = store.create_runs([config(seed=1), config(seed=2)])
+    store.claim("w")
+    store.mark_first_step(first)
+    assert store.requeue(first, resume=True)
+    run = store.get(first)
+    assert (run.status, run.resume, run.tries, run.worker, run.first_step_at) == ("queued", True, 0, None, None)
+    assert store.claim("w2").id == first  # ahead of the run queued after it
+
+
+def test_a_lost_run_is_retried_up_to_the_limit(store: Store) -> None:
+    run_id = store.create_run(config())
+    for tries in (1, 2):
+        store.claim("w")
+        store.mark_first_step(run_id)
+        assert store.retry(run_id, limit=2) == tries
+        run = store.get(run_id)
+        assert (run.status, run.resume, run.tries, run.first_step_at) == ("queued", True, tries, None)
+    store.claim("w")
+    assert store.retry(run_id, limit=2) is None and store.get(run_id).status == "running"  # spent: left as it is
+    store.finish(run_id, "lost", error="gone")
+    assert store.retry(run_id, limit=5) is None  # only a running run
+    store.resume(run_id)
+    assert store.get(run_id).tries == 0  # a resume by hand starts the count again
+
+
+def test_a_run_file_is_written_whole_and_only_under_its_names(store: Store) -> None:
+    run_id = store.create_run(config())
+    path = store.write_run_file(run_id, CHECKPOINT_NAME, b"v1")
+    store.write_run_file(run_id, CHECKPOINT_NAME, b"v2")
+    assert path == store.checkpoint_path(run_id) and path.read_bytes() == b"v2"
+    assert sorted(p.name for p in path.parent.iterdir()) == [CHECKPOINT_NAME]  # no temporary file left
+    with pytest.raises(StoreError, match="a run's file is one of checkpoint.pt"):
+        store.write_run_file(run_id, "../../evil.py", b"x")
+
+
+def test_append_log_adds_lines_to_the_run_log(store: Store) -> None:
+    run_id = store.create_run(config())
+    store.append_log(run_id, "one")
+    store.append_log(run_id, "two\n")
+    assert store.log_tail(run_id) == "one\ntwo\n"
 
 
 def test_rename_and_tags_are_validated(store: Store) -> None:
