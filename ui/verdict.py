@@ -83,6 +83,10 @@ def more_seeds(store: Store, verdict: Verdict, plan: SeedPlan) -> None:
     if plan.refusal:
         st.info(f"More seeds: {plan.refusal}.")
         return
+    if not plan.configs:
+        st.caption(f"The seeds that would resolve it ({plan.target} a level) are queued or training; the verdict "
+                   "updates as they finish.")
+        return
     far = [f"{lv.label} (about {lv.seeds_needed})" for lv in verdict.levels if (lv.seeds_needed or 0) > plan.target]
     beyond = (f"; out of reach of the {MAX_SEEDS} seeds a level one click allows: {', '.join(far)}" if far else "")
     st.button(f"Add seeds: {plan.runs} runs", key="compare.add_seeds", on_click=add_seeds, args=(store, plan),
@@ -100,4 +104,4 @@ def add_seeds(store: Store, plan: SeedPlan) -> None:
         return
     if st.session_state.get("compare.runs"):
         st.session_state["compare.runs"] = [*st.session_state["compare.runs"], *ids]
-    st.session_state[FLASH] = ("success", f"{len(ids)} runs for group {plan.group}: {ui.start_supervisor(store)}")
+    st.session_state[FLASH] = ("success", f"{len(ids)} runs added to group {plan.group}. {ui.start_supervisor(store)}")

@@ -111,7 +111,7 @@ class Verdict:
                         "runs": str(lv.runs) + (f" ({lv.counted} counted)" if lv.counted != lv.runs else ""),
                         "mean": lv.shown_mean,
                         "Δ vs baseline": "" if lv.is_baseline or not vs else _interval_text(self.metric, vs),
-                        "verdict": lv.outcome, "seeds to resolve": lv.seeds_needed or "",
+                        "verdict": lv.outcome, "seeds to resolve": lv.seeds_needed,
                         "test": "" if lv.is_baseline or not vs else _test_text(vs), "why": lv.reason})
         return out
 
@@ -120,7 +120,8 @@ class Verdict:
         lines = [f"**Verdict** (grouped by {self.field}). {self.summary()}", "",
                  "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for row in self.rows():
-            lines.append("| " + " | ".join(str(v).replace("|", "\\|") for v in row.values()) + " |")
+            lines.append("| " + " | ".join("" if v is None else str(v).replace("|", "\\|") for v in row.values())
+                         + " |")
         return "\n".join(lines) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
@@ -220,7 +221,7 @@ def _decide(result: LevelVerdict, metric: Metric, effect: float, verdict: Verdic
     else:
         half = (vs["high"] - vs["low"]) / 2  # not decisive: the interval holds 0, so half ≥ |diff|
         result.outcome = "open"
-        result.reason = (f"the seed noise ({_spread(metric, half)}, the interval's half width) is larger than the "
+        result.reason = (f"the seed noise ({_spread(metric, half)}, the interval's half width) exceeds the "
                          f"difference ({metric.show_diff(vs['diff'])})")
         result.seeds_needed = seeds_to_resolve(vs["n"], half, vs["diff"], effect)
 

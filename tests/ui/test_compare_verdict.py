@@ -68,7 +68,8 @@ def test_add_seeds_queues_the_missing_seeds_into_the_group_and_the_verdict_turns
     assert_clean(at)
     queued = Store(app_env).list_runs(group=group, status="queued")
     assert len(queued) == runs and all(r.config["seed"] >= 3 for r in queued)
-    assert any(f"{runs} runs for group {group}" in s.value for s in at.success)
+    assert any(f"{runs} runs added to group {group}." in s.value for s in at.success)
+    assert any("are queued or training" in c.value for c in at.caption), "no button for 0 runs"
     assert f"Preliminary ({runs} runs not finished)" in markdown(at)
 
 
