@@ -192,8 +192,11 @@ def _prepare(claim: dict[str, Any], by_label: dict[str, LevelResult]) -> tuple[C
         tested_as=claim.get("tested_as", ""), paired=claim.get("paired"), pairing=claim.get("pairing", ""),
         outcome="open", detail="")
     a, b = by_label.get(result.a), by_label.get(result.b) if result.b else None
-    if a is None or not a.n_counted or (result.b and (b is None or not b.n_counted)):
-        result.outcome, result.detail = "not tested here", "a level of the claim has no finished runs"
+    sides = [lv for lv in (a, b) if lv is not None]
+    if len(sides) < (2 if result.b else 1) or not all(lv.n_counted for lv in sides):
+        waiting = any(lv.n_active for lv in sides)
+        result.outcome = "open" if waiting else "not tested here"
+        result.detail = "waiting for its runs to finish" if waiting else "a level of the claim has no finished runs"
         return result, None
     if result.kind in ("fails", "learns"):
         _decide_learning(result, a)

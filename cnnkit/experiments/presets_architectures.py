@@ -23,14 +23,15 @@ def _cnn_vs_mlp(name: str, dataset: str, permuted: bool) -> Preset:
     on = "" if dataset == "mnist" else " (the notes ran MNIST; here Fashion-MNIST)"
     same = ("Same training for both: normalised input, Adam 1e-3, batch 128. The MLP's hidden layer is sized to "
             "LeNet's parameters (match_params_of=lenet): 62,020 against 61,706. Their MACs differ: the CNN reuses "
-            "its weights across the image." + (f" {MNIST_NOTE}" if dataset == "mnist" else ""))
+            "its weights across the image.")
+    note = MNIST_NOTE if dataset == "mnist" else ""
     if permuted:
         return Preset(
             name=name, title=f"CNN vs MLP on pixel-shuffled {where}",
             question=f"With every {where} image's pixels shuffled by one fixed permutation, which wins: the CNN or "
                      "an MLP with the same number of parameters?",
             lines=(5,), base=base, factor="model", levels=levels, baseline=mlp,
-            quick=CNN_MLP, standard=CNN_MLP, full=D2L_FULL, confounds=same,
+            quick=CNN_MLP, standard=CNN_MLP, full=D2L_FULL, confounds=same, note=note,
             claims=(notes("mlp-wins-shuffled", "001:15 001:17", "With the pixels shuffled, the fully connected net "
                           f"is more accurate than the CNN{on}: the CNN relies on neighbouring pixels.", "better",
                           mlp, cnn),),
@@ -40,7 +41,7 @@ def _cnn_vs_mlp(name: str, dataset: str, permuted: bool) -> Preset:
         question=f"On {where} (ToTensor + Normalize), does a CNN beat a fully connected net with about the same "
                  "number of parameters?",
         lines=(4,), base=base, factor="model", levels=levels, baseline=mlp, quick=CNN_MLP, standard=CNN_MLP,
-        full=D2L_FULL, confounds=same,
+        full=D2L_FULL, confounds=same, note=note,
         claims=(notes("cnn-wins", "001:11", f"At the same parameter count the CNN is more accurate than the fully "
                       f"connected net{on}.", "better", cnn, mlp),),
     )

@@ -32,7 +32,9 @@ def _augmentation(name: str, dataset: str) -> Preset:
         levels.append(lv("crop + flip + PCA colour", augment=("crop", "flip", "pca")))
         base = {"model": "course-cnn", "dataset": "cifar10", "normalize": True, "optimizer": "sgd-momentum",
                 "lr": 0.01, "batch_size": 128, "crop_padding": 4}
-        quick = standard = Budget({"subset": 0.2, "epochs": 10, "test_subset": 0.5})
+        quick = standard = Budget({"subset": 0.2, "epochs": 10, "test_subset": 0.5}, note=(
+            "a fifth of CIFAR-10's training set, 10 epochs, half its test set: sized for a CPU, not from a "
+            "measurement (CIFAR-10 is not on the reference machine)"))
         full = Budget({"epochs": 30})
         note = "The course CNN; crops pad 4 pixels (the usual CIFAR-10 setting)."
     else:

@@ -33,12 +33,15 @@ def test_cli_list(capsys):
     assert [p["name"] for p in listed] == [p.name for p in E.catalogue()]
     pooling = listed[0]
     assert pooling["levels"][1] == {"label": "max pooling", "changes": {"pool": "max"}}
-    assert {"question", "factor", "baseline", "budgets", "expected", "datasets", "missing_datasets"} <= set(pooling)
-    assert list(pooling["budgets"]) == ["quick", "standard", "full"] and pooling["margin"] == 0.01
-    assert pooling["budgets"]["standard"]["seeds"] == 5 and pooling["budgets"]["standard"]["changes"] == {"epochs": 6}
-    assert "sd of 1.8" in pooling["budgets"]["standard"]["note"]
+    assert {"question", "factor", "baseline", "budgets", "claims", "confounds", "datasets", "missing_datasets"} <= \
+        set(pooling)
+    assert list(pooling["budgets"]) == ["quick", "standard", "full"]
+    assert pooling["claims"][0]["sources"] == ["notes 000:37", "notes 004:27"] and pooling["claims"][0]["effect"] == 0.01
+    standard = pooling["budgets"]["standard"]
+    assert standard["seeds"] == [1000, 1001, 1002, 1003, 1004] and standard["changes"] == {"epochs": 6}
+    assert "sd at 1.8" in standard["note"]
     zoo = next(p for p in listed if p["name"] == "zoo")
-    assert zoo["ranking"] and zoo["budgets"]["standard"]["seeds"] == 2
+    assert zoo["ranking"] and len(zoo["budgets"]["standard"]["seeds"]) == 5
     code, out, _ = run_cli(capsys, "experiment", "list")
     assert code == 0 and out.splitlines()[0].split()[:3] == ["name", "lines", "factor"]
     assert "pooling: What happens when LeNet's average pooling is replaced by max pooling?" in out
@@ -74,12 +77,13 @@ def test_cli_run_queues_the_standard_budget_by_default(capsys, tmp_path: Path, n
     real_launch = E.launch
     monkeypatch.setattr(E, "launch", lambda *a, **kw: real_launch(*a, **{**kw, "start_worker": False}))
     home = tmp_path / "store"
-    for argv, budget, seeds in ((["pooling"], "standard", 5), (["pooling", "--budget", "standard"], "standard", 5),
-                                (["zoo", "--budget", "standard"], "standard", 2),
-                                (["pooling", "--budget", "quick"], "quick", 3)):
+    for argv, budget, seeds in ((["pooling"], "standard", "5 seeds (1000–1004)"),
+                                (["pooling", "--budget", "standard"], "standard", "5 seeds (1000–1004)"),
+                                (["kernel-size", "--budget", "standard"], "standard", "10 seeds (1000–1009)"),
+                                (["pooling", "--budget", "quick"], "quick", "3 seeds (0–2)")):
         code, out, _ = run_cli(capsys, "experiment", "run", *argv, "--store", str(home))
-        runs = seeds * len(E.get(argv[0]).levels)
-        assert code == 0 and out.startswith(f"queued {runs} runs of {argv[0]} ({budget} budget, {seeds} seeds)"), out
+        runs = int(seeds.split()[0]) * len(E.get(argv[0]).levels)
+        assert code == 0 and out.startswith(f"queued {runs} runs of {argv[0]} ({budget} budget, {seeds})"), out
         group = E.latest_group(Store(home), argv[0])
         assert Store(home).group(group)["meta"]["budget"] == budget
 
@@ -100,13 +104,15 @@ def test_cli_reference_passes_the_standard_budget_on(capsys, tmp_path: Path, mon
 def test_cli_report_of_a_group_json_and_md(capsys, tmp_path: Path, no_missing_data):
     store = Store(tmp_path / "store")
     group = E.launch(store, "pooling", seeds=2, start_worker=False)
-    finish_all(store, group, {"average pooling": [("completed", 0.7, 0.75), ("completed", 0.72, 0.74)],
+    finish_all(store, group, {"average pooling (d2l)": [("completed", 0.7, 0.75), ("completed", 0.72, 0.74)],
                               "max pooling": [("completed", 0.8, 0.85), ("completed", 0.82, 0.86)]})
     code, out, _ = run_cli(capsys, "experiment", "report", "pooling", "--format", "json", "--store", str(store.home))
     assert code == 0
     doc = json.loads(out.strip().splitlines()[-1])
-    assert doc["group"] == group and doc["verdict"].startswith("max pooling beat average pooling")
-    assert [(lv["level"], lv["n"]) for lv in doc["levels"]] == [("average pooling", 2), ("max pooling", 2)]
+    assert doc["group"] == group and "Best: max pooling" in doc["verdict"]
+    assert doc["claims"][0]["outcome"] == "confirmed" and doc["plan"]["seeds"] == [0, 1]
+    assert [(lv["label"], lv["n_counted"]) for lv in doc["levels"]] == [("average pooling (d2l)", 2),
+                                                                         ("max pooling", 2)]
     code, out, _ = run_cli(capsys, "experiment", "report", "pooling", "--group", group, "--store", str(store.home))
     assert code == 0 and "| max pooling | 81.0 ± 1.4 %" in out and "**Verdict.**" in out
     path = export_bundle(store, [r.id for r in store.list_runs(group=group)], tmp_path / "pooling.zip")
@@ -140,17 +146,18 @@ def test_experiment_run_wait_then_report(python: str, cli_env: dict[str, str], t
                               capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr
         out = proc.stdout
-        assert out.startswith("queued 4 runs of pooling (smoke budget, 2 seeds)")
+        assert out.startswith("queued 4 runs of pooling (smoke budget, 2 seeds (0–1))")
         assert re.search(r"pooling: 4/4 finished \(4 completed\)", out)
-        assert "| average pooling (baseline) |" in out and "**Verdict.**" in out
+        assert "| average pooling (d2l) (baseline) |" in out and "**Verdict.**" in out
         proc = subprocess.run([python, "-m", "cnnkit", "experiment", "report", "pooling", "--format", "json",
                                "--store", str(home)], cwd=ROOT, env=cli_env, capture_output=True, text=True,
                               timeout=120)
         assert proc.returncode == 0, proc.stderr
         doc = json.loads(proc.stdout.strip().splitlines()[-1])
-        assert [(lv["level"], lv["n"], lv["n_completed"]) for lv in doc["levels"]] == [
-            ("average pooling", 2, 2), ("max pooling", 2, 2)]
-        assert all(0 <= lv["mean"] <= 1 and lv["std"] is not None for lv in doc["levels"])
-        assert doc["verdict"] and doc["finished"] and doc["budget"] == "smoke"
+        assert [(lv["label"], lv["n_counted"], lv["statuses"]) for lv in doc["levels"]] == [
+            ("average pooling (d2l)", 2, {"completed": 2}), ("max pooling", 2, {"completed": 2})]
+        assert all(0 <= lv["means"]["test_acc"] <= 1 and lv["stds"]["test_acc"] is not None for lv in doc["levels"])
+        assert all(lv["means"]["train_eval_acc"] is not None for lv in doc["levels"]), "evaluated, and recorded"
+        assert doc["verdict"] and doc["budget"] == "smoke" and doc["plan_intact"]
     finally:
         _stop_supervisor(home)

@@ -17,22 +17,24 @@ def test_launch_makes_an_experiment_group_with_every_run_queued(store: Store, no
     info = store.group(group)
     assert info["kind"] == "experiment"
     meta = info["meta"]
-    assert (meta["preset"], meta["budget"], meta["seeds"]) == ("pooling", "smoke", 2)
-    assert meta["levels"] == ["average pooling", "max pooling"] and meta["baseline"] == "average pooling"
+    avg = "average pooling (d2l)"
+    assert (meta["preset"], meta["budget"], meta["plan"]["seeds"]) == ("pooling", "smoke", [0, 1])
+    assert meta["levels"] == [avg, "max pooling"] and meta["plan"]["baseline"] == avg
     runs = store.list_runs(group=group)
     assert len(runs) == 4 and all(r.status == "queued" for r in runs)
     assert sorted(meta["runs"]) == sorted(r.id for r in runs)
-    assert sorted(meta["runs"].values()) == ["average pooling"] * 2 + ["max pooling"] * 2
+    assert sorted(meta["runs"].values()) == [avg] * 2 + ["max pooling"] * 2
     for run in runs:
         assert run.name == f"pooling · {meta['runs'][run.id]} · seed {run.config['seed']}"
-        assert run.config["model_options"]["pool"] == ("avg" if meta["runs"][run.id] == "average pooling" else "max")
-    assert meta["host"]["cores"] == os.cpu_count() and meta["host"]["torch"]
+        assert run.config["model_options"]["pool"] == ("avg" if meta["runs"][run.id] == avg else "max")
+    host = meta["plan"]["environment"]["host"]
+    assert host["cores"] == os.cpu_count() and host["torch"]
     assert E.latest_group(store, "pooling") == group and E.latest_group(store, "shuffle") is None
     assert supervisor_pid(store.home) is None  # start_worker=False started nothing
 
     report = E.analyze(store, group)
     assert not report.finished and report.verdict.startswith("Preliminary (4 runs not finished yet)")
-    assert report.agreement == "not enough seeds"
+    assert {(c.outcome, c.detail) for c in report.claims} == {("open", "waiting for its runs to finish")}
     assert [lv.n_active for lv in report.levels] == [2, 2]
 
 

@@ -1,131 +1,100 @@
-"""cnnkit.experiments.stats with inputs whose answers are known by hand."""
+"""cnnkit.experiments.stats: summaries, Welch's and the paired t test (scipy.stats) with their intervals,
+Holm's step-down correction, and the intervals' coverage by simulation."""
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
 
 from cnnkit.experiments import stats
 
 
-def test_summarize_mean_and_sample_std():
-    s = stats.summarize([1.0, 2.0, 3.0])
-    assert (s.n, s.mean, s.std) == (3, 2.0, 1.0)
-    s = stats.summarize([0.8, 0.8, 0.8, 0.8])
-    assert s.mean == pytest.approx(0.8) and s.std == pytest.approx(0.0, abs=1e-15)
-
-
-def test_summarize_small_samples():
+def test_summarize_mean_and_sample_std() -> None:
+    s = stats.summarize([0.7, 0.8, 0.9])
+    assert s.n == 3 and s.mean == pytest.approx(0.8) and s.std == pytest.approx(0.1)
     assert stats.summarize([]) == stats.Summary(0, None, None)
     assert stats.summarize([0.5]) == stats.Summary(1, 0.5, None)
+    with pytest.raises(ValueError, match="finite"):
+        stats.summarize([0.5, float("nan")])
+    assert stats.mean_or_none([None, 1.0, float("nan"), 3.0]) == 2.0 and stats.mean_or_none([None]) is None
 
 
-def test_summarize_refuses_non_finite_values():
+def test_welch_is_the_welch_satterthwaite_interval_by_hand() -> None:
+    a, b = [19.1, 20.3, 21.0, 18.8, 20.1], [17.2, 18.0, 18.9, 16.5, 17.8]
+    c = stats.welch(a, b)
+    assert c.diff == pytest.approx(19.86 - 17.68)
+    va, vb = stats.summarize(a).std ** 2 / 5, stats.summarize(b).std ** 2 / 5
+    df = (va + vb) ** 2 / (va ** 2 / 4 + vb ** 2 / 4)
+    from scipy.stats import t
+
+    half = t.ppf(0.975, df) * math.sqrt(va + vb)
+    assert 7 < df < 8  # fractional, as R and SciPy compute it
+    assert (c.low, c.high) == (pytest.approx(c.diff - half), pytest.approx(c.diff + half))
+    assert c.p == pytest.approx(2 * t.sf(c.diff / math.sqrt(va + vb), df)) and c.excludes_zero and not c.paired
+
+
+def test_the_paired_test_is_the_t_interval_of_the_differences() -> None:
+    a, b = [0.71, 0.74, 0.69, 0.73, 0.72], [0.69, 0.71, 0.68, 0.70, 0.70]
+    c = stats.paired(a, b, level=0.9)
+    d = [x - y for x, y in zip(a, b)]
+    s = stats.summarize(d)
+    from scipy.stats import t
+
+    half = t.ppf(0.95, 4) * s.std / math.sqrt(5)
+    assert c.paired and c.n == 5 and c.level == 0.9
+    assert c.diff == pytest.approx(s.mean)
+    assert (c.low, c.high) == (pytest.approx(s.mean - half), pytest.approx(s.mean + half))
+
+
+def test_exact_differences_and_too_few_values() -> None:
+    assert stats.welch([0.5, 0.5], [0.4, 0.4]).low == pytest.approx(0.1)
+    assert stats.paired([0.5, 0.6], [0.4, 0.5]).p == 0.0
+    one = stats.welch([0.5], [0.4, 0.41])
+    assert one.low is None and one.p is None and not one.excludes_zero
     with pytest.raises(ValueError):
-        stats.summarize([0.5, math.nan])
+        stats.paired([0.5, 0.6], [0.4])
 
 
-def test_mean_or_none_skips_missing_values():
-    assert stats.mean_or_none([1.0, None, 3.0, math.nan]) == 2.0
-    assert stats.mean_or_none([None]) is None
-    assert stats.mean_or_none([]) is None
+def test_within_needs_the_whole_interval_inside_the_effect() -> None:
+    c = stats.Comparison(0.002, -0.004, 0.008, 0.5, 0.95, False, 5)
+    assert c.within(0.01) and not c.within(0.005) and c.half_width == pytest.approx(0.006)
 
 
-def test_welch_of_constant_samples_is_exact():
-    d = stats.welch_diff([1.0, 1.0, 1.0], [0.0, 0.0, 0.0])
-    assert (d.diff, d.low, d.high) == (1.0, 1.0, 1.0)
-    assert d.excludes_zero and d.half_width == 0.0
+def test_holm_matches_a_worked_example() -> None:
+    # Four p-values at α = 0.05: sorted 0.005 (≤ 0.05/4), 0.011 (≤ 0.05/3), 0.03 (> 0.05/2: stop), 0.04.
+    p = [0.04, 0.011, 0.03, 0.005]
+    steps = stats.holm_levels(p, 0.05)
+    assert [rejected for _, rejected in steps] == [False, True, False, True]
+    assert [alpha for alpha, _ in steps] == pytest.approx([0.025, 0.05 / 3, 0.025, 0.0125])
+    # R: p.adjust(c(0.04, 0.011, 0.03, 0.005), "holm") = 0.060 0.033 0.060 0.020
+    assert stats.holm_adjusted(p) == pytest.approx([0.06, 0.033, 0.06, 0.02])
+    assert all((adj < 0.05) == rejected for adj, (_, rejected) in zip(stats.holm_adjusted(p), steps))
 
 
-def test_welch_of_identical_samples_includes_zero():
-    xs = [0.70, 0.74, 0.78]
-    d = stats.welch_diff(xs, xs)
-    assert d.diff == 0.0 and d.low < 0 < d.high and not d.excludes_zero
+def test_holm_keeps_untested_places() -> None:
+    assert stats.holm_levels([None, 0.001], 0.05) == [(0.05, False), (0.05, True)]
 
 
-def test_welch_equal_spreads_is_the_pooled_t_interval_by_hand():
-    # sd 0.01 on both sides, 3 values each: se = √(2 · 0.01² / 3), Welch's df = 4, t(4) = 2.776.
-    a, b = [0.80, 0.81, 0.82], [0.70, 0.71, 0.72]
-    d = stats.welch_diff(a, b)
-    half = 2.776 * math.sqrt(2 * 0.01 ** 2 / 3)
-    assert d.diff == pytest.approx(0.10)
-    # the table's t has 3 decimals
-    assert (d.low, d.high) == (pytest.approx(0.10 - half, abs=1e-4), pytest.approx(0.10 + half, abs=1e-4))
-    assert d.excludes_zero
+@pytest.mark.parametrize("paired", [False, True])
+def test_the_interval_covers_the_true_difference_95_percent_of_the_time(paired: bool) -> None:
+    """Five seeds a side, normal seed noise, levels that do not differ; paired seeds share most of their noise."""
+    rng = random.Random(7)
+    covered, trials = 0, 2000
+    for _ in range(trials):
+        seed_luck = [rng.gauss(0, 0.02) for _ in range(5)]
+        a = [0.8 + (luck if paired else rng.gauss(0, 0.02)) + rng.gauss(0, 0.005) for luck in seed_luck]
+        b = [0.8 + (luck if paired else rng.gauss(0, 0.02)) + rng.gauss(0, 0.005) for luck in seed_luck]
+        c = stats.paired(a, b) if paired else stats.welch(a, b)
+        covered += c.low <= 0 <= c.high
+    assert 0.935 <= covered / trials <= 0.965
 
 
-def test_welch_uses_the_fractional_welch_satterthwaite_degrees_of_freedom():
-    # sd 0.1414 (2 values) against sd 0.0163 (4 values): df = (va + vb)² / (va² / 1 + vb² / 3) ≈ 1.013.
-    a, b = [0.9, 0.7], [0.50, 0.52, 0.48, 0.50]
-    va, vb = stats.summarize(a).std ** 2 / 2, stats.summarize(b).std ** 2 / 4
-    df = (va + vb) ** 2 / (va ** 2 + vb ** 2 / 3)
-    d = stats.welch_diff(a, b)
-    assert d.half_width == pytest.approx(stats.t_975(df) * math.sqrt(va + vb))
-    assert 12.0 < stats.t_975(df) < 12.706 and not d.excludes_zero
-
-
-def test_welch_overlapping_samples_include_zero():
-    d = stats.welch_diff([0.70, 0.80, 0.75], [0.72, 0.78, 0.76])
-    assert not d.excludes_zero and d.low < 0 < d.high
-
-
-def test_welch_needs_two_values_a_side_for_an_interval():
-    d = stats.welch_diff([0.9], [0.5, 0.6])
-    assert d.diff == pytest.approx(0.35) and d.low is None and d.high is None
-    assert not d.excludes_zero and d.half_width is None
-    with pytest.raises(ValueError):
-        stats.welch_diff([], [0.5])
-
-
-@pytest.mark.parametrize(("df", "table"), [(1, 12.706), (2, 4.303), (3, 3.182), (4, 2.776), (5, 2.571),
-                                           (9, 2.262), (30, 2.042), (10**6, 1.960)])
-def test_t_975_matches_the_t_table(df: float, table: float):
-    assert stats.t_975(df) == pytest.approx(table, abs=6e-4)
-
-
-@pytest.mark.parametrize("df", [1.3, 1.5, 2.7, 7.4])
-def test_t_975_at_fractional_degrees_of_freedom_integrates_the_density_to_97_5_percent(df: float):
-    import numpy as np
-
-    q = stats.t_975(df)
-    t = np.linspace(0, q, 200_001)
-    density = math.gamma((df + 1) / 2) / (math.sqrt(df * math.pi) * math.gamma(df / 2)) * (1 + t * t / df) ** (
-        -(df + 1) / 2)
-    assert float(np.trapezoid(density, t)) == pytest.approx(0.475, abs=1e-6)
-    assert stats.t_975(math.floor(df) + 1) < q < stats.t_975(math.floor(df))
-
-
-def test_t_975_refuses_non_positive_degrees_of_freedom():
-    with pytest.raises(ValueError):
-        stats.t_975(0)
-
-
-def test_paired_diff_is_the_t_interval_of_the_differences():
-    a, b = [0.80, 0.75, 0.79], [0.78, 0.725, 0.768]  # differences 0.020, 0.025, 0.022
-    d = stats.paired_diff(a, b)
-    mean, half = 0.067 / 3, 4.303 * stats.summarize([0.020, 0.025, 0.022]).std / math.sqrt(3)
-    assert d.diff == pytest.approx(mean)
-    assert (d.low, d.high) == (pytest.approx(mean - half, abs=1e-5), pytest.approx(mean + half, abs=1e-5))
-    assert d.excludes_zero, "levels spread wide, but consistent pair by pair"
-    assert not stats.welch_diff(a, b).excludes_zero
-    assert stats.paired_diff([0.5], [0.4]) == stats.Difference(pytest.approx(0.1), None, None)
-    with pytest.raises(ValueError):
-        stats.paired_diff([0.5, 0.6], [0.4])
-
-
-def test_paired_diff_keeps_its_false_alarm_rate_at_five_pairs():
-    import numpy as np
-
-    rng = np.random.default_rng(5)
-    alarms = sum(stats.paired_diff(rng.normal(0, 1, 5), rng.normal(0, 1, 5)).excludes_zero for _ in range(4000))
-    assert alarms / 4000 == pytest.approx(0.05, abs=0.012)
-
-
-def test_welch_false_alarm_rate_is_about_five_percent():
-    import numpy as np
-
-    rng = np.random.default_rng(6)
-    for seeds in (3, 5):
-        alarms = sum(stats.welch_diff(rng.normal(0, 1, seeds), rng.normal(0, 3, seeds)).excludes_zero
-                     for _ in range(4000))
-        assert alarms / 4000 == pytest.approx(0.05, abs=0.015), f"{seeds} seeds a side, unequal spreads"
+def test_holm_keeps_the_familys_false_alarm_rate_at_five_percent() -> None:
+    rng = random.Random(3)
+    any_false, trials = 0, 1500
+    for _ in range(trials):
+        base = [rng.gauss(0.8, 0.02) for _ in range(5)]
+        ps = [stats.welch([rng.gauss(0.8, 0.02) for _ in range(5)], base).p for _ in range(3)]
+        any_false += any(rejected for _, rejected in stats.holm_levels(ps))
+    assert any_false / trials <= 0.06
