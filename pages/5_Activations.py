@@ -179,7 +179,7 @@ def epochs(run: Run, ds: loading.Data) -> None:
         st.info(str(exc))
         return
     others = {r.id: r for r in view.runs_with_snapshots(store, run.dataset, run.id)}
-    c1, c2 = st.columns([3, 2])
+    c1, c2 = st.columns(2)  # the slider above this run, the other run's picker above the other
     kept = mine.epochs
     epoch = kept[0] if len(kept) == 1 else c1.select_slider("epoch", kept, value=kept[-1], key=f"act.epoch.{run.id}")
     other = c2.selectbox("beside", [None, *others], key="act.epoch.other",

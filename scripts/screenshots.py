@@ -5,8 +5,9 @@ Trains the home page's first comparison (4 LeNet runs, about half a minute on tw
 small hyperparameter search in a temporary store, serves the dashboard on a free port, and saves
 Compare (grouped by activation, mean ± std over seeds), Models (LeNet, AlexNet, VGG-11 side by side,
 receptive fields, memory, the profiled step), Activations (Grad-CAM of a pullover and a coat), Runs
-(a run's CPU and memory), Search (its trials as parallel coordinates) and Experiments. Every process
-it starts is stopped by process group at the end.
+(a run's CPU and memory), Search (its trials as parallel coordinates), Experiments, and layer health: the
+sigmoid run's heatmap (Runs), sigmoid and ReLU side by side (Compare) and both at epoch 1 under the epoch
+slider (Activations). Every process it starts is stopped by process group at the end.
 """
 from __future__ import annotations
 
@@ -17,17 +18,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
 from cnnkit.bench import browser
 from cnnkit.bench.server import ROOT, env_for, serve
-from cnnkit.store import Store
+from cnnkit.store import Run, Store
 
-SHOTS = ("compare", "models", "activations", "runs", "search", "experiments")
+SHOTS = ("compare", "models", "activations", "runs", "search", "experiments", "runs-health", "compare-health",
+         "activations-epochs")
 
 
-def take(name: str, page: Page, url: str, home: Path, group: str | None, search: str | None) -> None:
-    """Bring the page of screenshot ``name`` into the state it shows."""
+def take(name: str, page: Page, url: str, home: Path, group: str | None, search: str | None) -> Locator | None:
+    """Bring the page of screenshot ``name`` into the state it shows; returns the part to take (None: the page)."""
     if name == "compare":
         browser.goto(page, url, "compare", f"group={group}&by=cfg.model.activation&smooth=0.3")
     elif name == "models":
@@ -49,15 +51,56 @@ def take(name: str, page: Page, url: str, home: Path, group: str | None, search:
         browser.goto(page, url, "compare", f"group={search}")
     elif name == "experiments":
         browser.goto(page, url, "experiments")
+    elif name == "runs-health":
+        browser.goto(page, url, "runs")
+        pick_run(page, "runs.chosen", first_seed(home, group, "sigmoid").id)
+        page.get_by_text("Layer health: gradients, weights and activations").click()
+        browser.settle(page)
+        return page.locator('[data-testid="stExpander"]').filter(has_text="Layer health")
+    elif name == "compare-health":
+        sigmoid, relu = first_seed(home, group, "sigmoid"), first_seed(home, group, "relu")
+        browser.goto(page, url, "compare", f"run={sigmoid.id}&run={relu.id}")
+        page.get_by_text("Layer health: two runs side by side").click()
+        browser.settle(page)
+        choose(page, "compare.health.a", sigmoid.name)
+        choose(page, "compare.health.b", relu.name)
+        return page.locator(".st-key-compare-health, .st-key-compare-health-figure, "
+                            "[data-testid='stCaptionContainer']:has-text('Gradient norm:')")
+    elif name == "activations-epochs":
+        sigmoid = first_seed(home, group, "sigmoid")
+        browser.goto(page, url, "activations")
+        choose(page, "act.run", sigmoid.name)
+        page.get_by_role("tab", name="Epoch by epoch").click()
+        browser.settle(page)
+        choose(page, "act.epoch.other", first_seed(home, group, "relu").name)
+        page.locator(f".st-key-act-epoch-{sigmoid.id} input").press("Home")  # epoch 1: the sigmoid's plateau
+        browser.settle(page)
+        return page.get_by_role("tabpanel")
+    return None
+
+
+def first_seed(home: Path, group: str | None, activation: str) -> Run:
+    """The first comparison's seed-0 run of ``activation``."""
+    return next(r for r in Store(home).list_runs(group=group) if activation in r.name and r.name.endswith("seed=0"))
+
+
+def choose(page: Page, key: str, text: str) -> None:
+    """Pick the option containing ``text`` in the selectbox with widget key ``key``."""
+    box = page.locator(f".st-key-{key.replace('.', '-')} input")
+    box.click()
+    box.fill(text)
+    box.press("Enter")
+    box.evaluate("e => e.blur()")  # no focus ring in the picture
+    browser.settle(page)
 
 
 def train_first_comparison(home: Path) -> str:
     """Queue the home page's first comparison and train it with a foreground supervisor; returns the group."""
     from cnnkit.events import Status
-    from cnnkit.views import home
+    from cnnkit.views import home as home_view
 
     store = Store(home)
-    group, _ = home.queue_first_comparison(store)
+    group, _ = home_view.queue_first_comparison(store)
     subprocess.run([sys.executable, "-m", "cnnkit", "worker", "--store", str(home), "--idle-exit", "1"],
                    cwd=ROOT, env=env_for(home), check=True, timeout=900, stdout=subprocess.DEVNULL)
     statuses = {r.status for r in store.list_runs()}
@@ -85,6 +128,21 @@ def pick_run(page: Page, key: str, run_id: str) -> None:
     browser.settle(page)
 
 
+def save(page: Page, part: Locator | None, path: Path, margin: int = 12) -> None:
+    """The whole page, or the region that holds every element of ``part`` with a margin around it."""
+    if part is None:
+        page.screenshot(path=str(path), full_page=True)
+        return
+    part.first.evaluate("e => e.scrollIntoView({block: 'start'})")  # the app scrolls inside its main section
+    page.mouse.move(0, 0)  # no chart's toolbar in the picture
+    page.wait_for_timeout(500)
+    boxes = [part.nth(i).bounding_box() for i in range(part.count())]
+    left, top = max(0, min(b["x"] for b in boxes) - margin), max(0, min(b["y"] for b in boxes) - margin)
+    right = max(b["x"] + b["width"] for b in boxes) + margin
+    bottom = max(b["y"] + b["height"] for b in boxes) + margin
+    page.screenshot(path=str(path), clip={"x": left, "y": top, "width": right - left, "height": bottom - top})
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
@@ -98,12 +156,11 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "store"
-        group = train_first_comparison(home) if {"compare", "activations", "runs"} & set(pages) else None
+        group = train_first_comparison(home) if set(pages) - {"models", "search", "experiments"} else None
         search = train_search(home) if "search" in pages else None
         with serve(home, log=Path(tmp) / "streamlit.log") as server, browser.browser() as page:
             for name in pages:
-                take(name, page, server.url, home, group, search)
-                page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+                save(page, take(name, page, server.url, home, group, search), out / f"{name}.png")
     print(f"saved {', '.join(pages)} in {out}")
     return 0
 

@@ -14,20 +14,32 @@ import plotly.graph_objects as go
 from cnnkit import plots
 from cnnkit.insight import health
 from cnnkit.store import Store
-from cnnkit.watch.names import LAYER_QUANTITIES, LOG_SCALE, TITLES
+from cnnkit.watch.names import LAYER_QUANTITIES, LOG_SCALE, PROBE_PER_CLASS, SATURATION_MARGIN, TITLES
 
 NO_HEALTH = ("No layer health recorded: runs trained before it was recorded, and runs imported without it, "
              "have none.")
 
 
+MEANINGS = {
+    "grad_norm": "the norm of the last step's gradient",
+    "weight_norm": "the norm of the weights",
+    "update_ratio": "the last step's update against the weights, ‖Δw‖ / ‖w‖",
+    "dead": "the share of a ReLU's units (channels, features) that output 0 for every probe image",
+    "saturated": f"the share of a sigmoid's or tanh's outputs within {SATURATION_MARGIN:g} of a bound",
+    "mean": "the mean of an activation's outputs",
+    "std": "the standard deviation of an activation's outputs",
+}
+
+
 def caption(quantity: str) -> str:
     """What the heatmap of ``quantity`` shows, in a line."""
     if quantity in LAYER_QUANTITIES:
-        where = "each layer with weights (input side on top) at every report (5 per epoch by default)"
+        axes = "one row per layer with weights (input side on top), one column per report"
     else:
-        where = "each activation (input side on top) at every epoch's end, over 16 test images per class"
+        axes = (f"one row per activation (input side on top), one column per epoch, on the first {PROBE_PER_CLASS} "
+                "test images of every class")
     scale = "; colour on a log scale" if quantity in LOG_SCALE else ""
-    return f"{TITLES[quantity]} of {where}{scale}."
+    return f"{TITLES[quantity].capitalize()}: {MEANINGS[quantity]}; {axes}{scale}."
 
 
 @dataclass
@@ -81,9 +93,9 @@ def figure(grids: Sequence[health.HealthGrid], titles: Sequence[str]) -> go.Figu
         layout[f"xaxis{axis}"] = {"domain": [left, left + width], "anchor": f"y{axis}", "title": {"text": "epoch"}}
         layout[f"yaxis{axis}"] = {"anchor": f"x{axis}", "autorange": "reversed", "type": "category",
                                   "tickfont": {"size": 10}}
-    annotations = [{"text": f"<b>{_escape(t)}</b>", "x": i * (width + gap) + width / 2, "y": 1.0, "xref": "paper",
-                    "yref": "paper", "yanchor": "bottom", "showarrow": False, "font": {"size": 12}}
-                   for i, t in enumerate(titles)]
+    annotations = [{"text": _escape(t), "x": i * (width + gap) + width / 2, "y": 1.0, "xref": "paper",
+                    "yref": "paper", "xanchor": "center", "yanchor": "bottom", "showarrow": False,
+                    "font": {"size": 12}} for i, t in enumerate(titles)]
     rows = max((len(g.layers) for g in grids), default=1)
     return go.Figure(data=traces, layout={
         **plots.LAYOUT, **layout, "annotations": annotations, "height": max(260, 24 * rows + 130),

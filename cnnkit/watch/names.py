@@ -8,16 +8,17 @@ A layer with weights is named by its kind and rank in the forward order (``conv1
 from __future__ import annotations
 
 SPLIT = "health"
+PROBE_PER_CLASS = 16  # the probe batch: the first 16 test images of every class (160 on a 10-class dataset)
 SATURATION_MARGIN = 0.02  # saturated: a sigmoid output below 0.02 or above 0.98, a tanh output beyond ±0.98
 LAYER_QUANTITIES = ("grad_norm", "weight_norm", "update_ratio")  # each layer with weights, at every report
 ACTIVATION_QUANTITIES = ("dead", "saturated", "mean", "std")  # each activation, once an epoch, on the probe batch
 QUANTITIES = (*LAYER_QUANTITIES, *ACTIVATION_QUANTITIES)
-TITLES = {
+TITLES = {  # short: a button's label, a colour bar's title
     "grad_norm": "gradient norm",
     "weight_norm": "weight norm",
-    "update_ratio": "update-to-weight ratio",
-    "dead": "dead ReLU units (share)",
-    "saturated": f"saturated outputs (share within {SATURATION_MARGIN:g} of a bound)",
+    "update_ratio": "update / weight",
+    "dead": "dead share",
+    "saturated": "saturated share",
     "mean": "activation mean",
     "std": "activation std",
 }

@@ -14,9 +14,10 @@ import torch
 from cnnkit.data import loading
 from cnnkit.data.transform import BatchTransform
 from cnnkit.errors import CnnkitError
+from cnnkit.watch.names import PROBE_PER_CLASS
 
 DEFAULT_PAIRS = {"fashion-mnist": (2, 4)}  # Pullover vs Coat
-PER_CLASS = 16  # 160 images on a 10-class dataset: a stable share, a few milliseconds of LeNet
+PER_CLASS = PROBE_PER_CLASS  # 160 images on a 10-class dataset: a stable share, a few milliseconds of LeNet
 
 
 def default_pair(dataset: str) -> tuple[int, int]:

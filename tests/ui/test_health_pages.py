@@ -32,7 +32,7 @@ def test_runs_page_draws_a_runs_layer_health_per_quantity(app_env: Path) -> None
     assert len(charts(at, f"runs.health.{run_id}.figure")) == 1
     at.segmented_control(key=f"runs.health.{run_id}.quantity").set_value("saturated").run()
     assert_clean(at)
-    assert any("saturated outputs" in c.value for c in at.caption)
+    assert any("outputs within 0.02 of a bound" in c.value for c in at.caption)
     at.multiselect(key="runs.chosen").set_value([old]).run()
     assert_clean(at)
     assert any(NO_HEALTH in i.value for i in at.info)
