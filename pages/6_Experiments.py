@@ -33,6 +33,10 @@ def show_report(report: experiments.ExperimentReport) -> None:
     if report.datasets:
         st.caption(f"Data: {data_text(report.datasets)}.")
     st.dataframe(view.levels_table(report), hide_index=True)
+    if report.health:
+        st.markdown("**Layer health by epoch** (mean over seeds): how much gradient reaches the first layer against "
+                    "the last, and how many activations saturate (sigmoid, tanh) or die (ReLU) on a probe batch")
+        st.dataframe(view.health_table(report), hide_index=True)
 
 
 def show_group(group_id: str) -> None:

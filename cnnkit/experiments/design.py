@@ -101,6 +101,8 @@ class Preset:
 
     ``confounds``: what else changes with the factor (size, width, input size, learning rate), said plainly.
     ``ranking``: the question is a ranking (the zoo): the report orders only what its intervals separate.
+    ``health``: the report gives the levels' layer health epoch by epoch (gradients reaching the first layer,
+    saturated and dead activations), to show why a level trains or does not.
     """
 
     name: str
@@ -117,6 +119,7 @@ class Preset:
     claims: tuple[Claim, ...] = ()
     confounds: str = ""
     ranking: bool = False
+    health: bool = False
     note: str = ""
 
     def __post_init__(self) -> None:

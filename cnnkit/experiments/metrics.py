@@ -29,6 +29,7 @@ class RunRecord:
     device: str | None
     final: dict[str, float]  # the last epoch's train/train_eval/test loss and acc
     epochs: tuple[dict[str, float], ...] = ()  # per epoch: epoch, test_acc, …, epoch_seconds
+    health: tuple[tuple[int, float, str, float], ...] = ()  # (step, epoch, name, value) of split "health", if read
 
     @property
     def seed(self) -> int | None:

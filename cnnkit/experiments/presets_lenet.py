@@ -93,6 +93,9 @@ LENET_PRESETS: tuple[Preset, ...] = (
         ),
         confounds="The two working levels differ in the learning rate as well as the activation (0.1 vs 0.9): "
                   "each at the rate the notes give it.",
+        health=True,
+        note="The report's layer health shows why: how much gradient reaches conv 1 against the last layer, and "
+             "how many sigmoids saturate, epoch by epoch.",
     ),
     Preset(
         name="activation", title="LeNet's activation function",
@@ -119,7 +122,10 @@ LENET_PRESETS: tuple[Preset, ...] = (
                   "seeds 900 and 901 (not counted; the counted runs use seeds from 1000), so it runs at 0.1. ReLU "
                   "and tanh against sigmoid therefore also compare learning rates; the ReLU variants against ReLU "
                   "do not.",
-        note="The notes (000:54) suggest trying leaky ReLU and ELU without saying what to expect.",
+        health=True,
+        note="The notes (000:54) suggest trying leaky ReLU and ELU without saying what to expect. The report's layer "
+             "health shows the mechanism the notes name (000:31): how much gradient reaches conv 1, and how many "
+             "units saturate or die.",
     ),
     Preset(
         name="learning-rate", title="LeNet's learning rate",

@@ -61,7 +61,8 @@ def write_plan(preset: Preset, budget: str, seeds: int | None = None, command: s
         "budget_text": describe_budget(preset, budget), "budget_note": preset.budget(budget).note,
         "seeds": seed_list, "baseline": preset.baseline, "levels": levels, "claims": claims,
         "alpha": stats.ALPHA, "holm_family": sum(c.is_comparison for c in preset.claims),
-        "chance_margin": CHANCE_MARGIN, "ranking": preset.ranking, "confounds": preset.confounds,
+        "chance_margin": CHANCE_MARGIN, "ranking": preset.ranking, "health": preset.health,
+        "confounds": preset.confounds,
         "note": preset.note,
         "environment": environment if environment is not None else describe_environment(
             sorted({c.dataset for c in configs.values()}), command),

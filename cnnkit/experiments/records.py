@@ -5,6 +5,7 @@ per finished epoch, built by the same code from the same metric points.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from cnnkit.errors import ConfigError, StoreError
 from cnnkit.events import EPOCH_NAMES, epoch_rows
 from cnnkit.experiments.metrics import RunRecord
 from cnnkit.store import Run, Store
+from cnnkit.watch.names import SPLIT as HEALTH
 
 GROUP_KIND = "experiment"  # the store group kind of an experiment; the analysis reads only these
 NAME_SEP = " · "  # run names: "<preset> · <level> · seed <n>"; the analysis falls back on them
@@ -26,7 +28,14 @@ def from_store(store: Store, group_id: str) -> tuple[dict[str, Any], list[RunRec
         raise StoreError(f"no experiment group {group_id} in {store.home}")
     if group["kind"] != GROUP_KIND:
         raise ConfigError("group", f"{group_id} is a {group['kind']} group, not an experiment")
-    return group, from_runs(store, store.list_runs(group=group_id))
+    runs = from_runs(store, store.list_runs(group=group_id))
+    if _wants_health(group):
+        points = store.metrics([r.id for r in runs], split=HEALTH)
+        by_run: dict[str, list[tuple]] = {}
+        for run_id, *point in zip(*(points[c].tolist() for c in ("run_id", "step", "epoch", "name", "value"))):
+            by_run.setdefault(run_id, []).append(tuple(point))
+        runs = [replace(r, health=tuple(by_run.get(r.id, ()))) for r in runs]
+    return group, runs
 
 
 def from_runs(store: Store, runs: list[Run]) -> list[RunRecord]:
@@ -47,9 +56,17 @@ def from_bundle(path: Path | str) -> tuple[dict[str, Any], list[RunRecord]]:
     if not groups:
         raise BundleError(f"{Path(path).name} holds no experiment group")
     group = groups[0]
-    runs = [_record(r["id"], r["summary"], r["name"], r["status"], r["config"], r["error"], r["started_at"],
-                    r["finished_at"], r["device"], r["metrics"]) for r in bundle.runs if r["group"] == group["id"]]
+    health = _wants_health(group)
+    runs = [replace(_record(r["id"], r["summary"], r["name"], r["status"], r["config"], r["error"], r["started_at"],
+                            r["finished_at"], r["device"], r["metrics"]),
+                    health=tuple((p[0], p[1], p[3], p[4]) for p in r["metrics"] if health and p[2] == HEALTH))
+            for r in bundle.runs if r["group"] == group["id"]]
     return group, runs
+
+
+def _wants_health(group: dict[str, Any]) -> bool:
+    """Whether the group's plan reports layer health (it costs reading every health point)."""
+    return bool((group.get("meta", {}).get("plan") or {}).get("health"))
 
 
 def _record(run_id: str, summary: dict[str, Any], name: str, status: str, config: dict[str, Any], error: str | None,

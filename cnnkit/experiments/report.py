@@ -48,6 +48,7 @@ class ExperimentReport:
     last_finish: float | None = None  # None while any run is active
     target: float | None = None  # the test accuracy whose time the levels give
     lines: list[int] = field(default_factory=list)
+    health: list[dict[str, Any]] = field(default_factory=list)  # per level and epoch: mean layer health over seeds
     run_seconds: float = 0.0  # the runs' own wall times added up: what the look cost, whatever ran beside it
 
     @property
@@ -126,8 +127,33 @@ def _report(group: dict[str, Any], runs: list[RunRecord], source: str) -> Experi
         last_finish=max((r.finished_at for r in runs if r.finished_at), default=None) if not active else None,
         target=target, lines=list(plan.get("lines", [])),
         run_seconds=sum(r.finished_at - r.started_at for r in runs if r.finished_at and r.started_at))
+    if plan.get("health"):
+        report.health = _health(by_level)
     report.verdict = wording.verdict(report, len(unassigned))
     return report
+
+
+def _health(by_level: dict[str, list[RunRecord]]) -> list[dict[str, Any]]:
+    """Per level and epoch, the mean over its runs of the layer-health figures (cnnkit.insight.health.table)."""
+    import pandas as pd
+
+    from cnnkit.insight import health
+
+    out = []
+    for label, runs in by_level.items():
+        rows = [(r.id, *p) for r in runs for p in r.health]
+        if not rows:
+            continue
+        frame = health.labelled(pd.DataFrame(rows, columns=["run_id", "step", "epoch", "name", "value"]))
+        test_acc = {(r.id, int(e["epoch"])): e.get("test_acc") for r in runs for e in r.epochs}
+        table = pd.DataFrame(health.table(frame, [r.id for r in runs], {}, test_acc))
+        for epoch, part in table.groupby("epoch"):
+            out.append({"level": label, "epoch": int(epoch), "runs": len(part),
+                        "first_layer": part["first_layer"].iloc[0], "last_layer": part["last_layer"].iloc[0],
+                        **{k: None if part[k].isna().all() else float(part[k].mean())
+                           for k in ("test_acc", "first_grad_norm", "last_grad_norm", "grad_ratio", "saturated",
+                                     "dead")}})
+    return out
 
 
 def _plan(meta: dict[str, Any], runs: list[RunRecord]) -> tuple[dict[str, Any], bool, bool]:

@@ -98,6 +98,10 @@ def markdown(report: ExperimentReport, heading: bool = True) -> str:
     if books:
         lines += ["**The textbook's expectations**", "", *(claim_line(c) for c in books), ""]
     lines += [f"**Verdict.** {report.verdict}", "", *levels_table(report), ""]
+    if report.health:
+        lines += ["**Layer health by epoch** (mean over the level's seeds; gradient norms are the mean of the "
+                  "epoch's reports; saturated: sigmoid or tanh outputs near their bounds on the probe batch; dead: "
+                  "ReLU units silent on every probe image)", "", *health_table(report), ""]
     lines += [f"Plan: {_plan_text(report)}", ""]
     if not report.current:
         lines.append("Note: the catalogue has changed since these runs; rerun the preset for today's settings.")
@@ -137,6 +141,22 @@ def levels_table(report: ExperimentReport) -> list[str]:
                                              f" ({pub['input']} px)")
         rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return rows
+
+
+def health_table(report: ExperimentReport) -> list[str]:
+    rows = ["| level | epoch | test acc | gradient norm, first layer | last layer | first / last | saturated | dead |",
+            "|---|---|---|---|---|---|---|---|"]
+    for row in report.health:
+        cells = [row["level"], str(row["epoch"]), format_pct(row["test_acc"], 1),
+                 _number(row["first_grad_norm"]) + f" ({row['first_layer']})",
+                 _number(row["last_grad_norm"]) + f" ({row['last_layer']})", _number(row["grad_ratio"]),
+                 format_pct(row["saturated"], 1), format_pct(row["dead"], 1)]
+        rows.append("| " + " | ".join(cells) + " |")
+    return rows
+
+
+def _number(x: float | None) -> str:
+    return "—" if x is None else f"{x:.3g}"
 
 
 def data_text(datasets: list[str]) -> str:

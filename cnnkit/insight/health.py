@@ -49,7 +49,11 @@ class HealthGrid:
 
 def points(store: Store, run_ids: Iterable[str], max_points: int | None = MAX_COLUMNS) -> pd.DataFrame:
     """The health points of ``run_ids`` with their ``layer`` and ``quantity`` (run_id, step, epoch, name, value)."""
-    frame = store.metrics(list(run_ids), split=SPLIT, max_points=max_points)
+    return labelled(store.metrics(list(run_ids), split=SPLIT, max_points=max_points))
+
+
+def labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """Health points (run_id, step, epoch, name, value, …) with the ``layer`` and ``quantity`` of each name."""
     parts = frame["name"].map(parse)
     return frame.assign(layer=parts.map(lambda p: p[0]), quantity=parts.map(lambda p: p[1]))
 
@@ -73,8 +77,22 @@ def grid(frame: pd.DataFrame, run_id: str, quantity: str) -> HealthGrid:
 
 
 def health_table(store: Store, run_ids: Iterable[str]) -> list[dict[str, Any]]:
-    """One row per run and finished epoch: how much gradient reaches the first layer against the last, and how
-    many activations are saturated or dead — the figures that show the sigmoid LeNet's plateau.
+    """One row per run and finished epoch of ``run_ids`` in the store (``table``)."""
+    ids = list(run_ids)
+    frame = points(store, ids, max_points=None)
+    if frame.empty:
+        return []
+    names = {r.id: r.name for r in store.list_runs(ids=ids)}
+    tests = store.metrics(ids, split="test", names=("acc",))
+    test_acc = {(r, int(e)): v for r, e, v in tests[["run_id", "epoch", "value"]].itertuples(index=False)}
+    return table(frame, ids, names, test_acc)
+
+
+def table(frame: pd.DataFrame, run_ids: list[str], names: dict[str, str],
+          test_acc: dict[tuple[str, int], float]) -> list[dict[str, Any]]:
+    """One row per run and finished epoch, from ``labelled`` health points: how much gradient reaches the first
+    layer against the last, and how many activations are saturated or dead — the figures that show the sigmoid
+    LeNet's plateau.
 
     Keys: ``run_id``, ``name``, ``epoch``, ``test_acc``; ``first_layer``, ``last_layer`` (the first and the last
     layer with weights in the forward order, e.g. conv1 and fc3); ``first_grad_norm``, ``last_grad_norm`` (the
@@ -83,15 +101,8 @@ def health_table(store: Store, run_ids: Iterable[str]) -> list[dict[str, Any]]:
     the ReLUs). Rows come in the order of ``run_ids``; runs without health points (from before it was recorded)
     have none.
     """
-    ids = list(run_ids)
-    frame = points(store, ids, max_points=None)
-    if frame.empty:
-        return []
-    names = {r.id: r.name for r in store.list_runs(ids=ids)}
-    tests = store.metrics(ids, split="test", names=("acc",))
-    test_acc = {(r, int(e)): v for r, e, v in tests[["run_id", "epoch", "value"]].itertuples(index=False)}
     rows = []
-    for run_id in ids:  # in the order asked for
+    for run_id in run_ids:  # in the order asked for
         run = frame[frame["run_id"] == run_id]
         grads = run[run["quantity"] == "grad_norm"]
         layers = sorted(set(grads["layer"]), key=layer_order)

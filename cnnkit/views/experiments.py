@@ -117,6 +117,21 @@ def levels_table(report: experiments.ExperimentReport) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def health_table(report: experiments.ExperimentReport) -> pd.DataFrame:
+    """The levels' layer health by epoch (presets that report it), as the shipped report writes it."""
+    return pd.DataFrame([{
+        "level": row["level"], "epoch": row["epoch"], "test acc": format_pct(row["test_acc"], 1),
+        "gradient norm, first layer": _norm(row["first_grad_norm"], row["first_layer"]),
+        "gradient norm, last layer": _norm(row["last_grad_norm"], row["last_layer"]),
+        "first / last": DASH if row["grad_ratio"] is None else f"{row['grad_ratio']:.3g}",
+        "saturated": format_pct(row["saturated"], 1), "dead": format_pct(row["dead"], 1),
+    } for row in report.health])
+
+
+def _norm(value: float | None, layer: str) -> str:
+    return DASH if value is None else f"{value:.3g} ({layer})"
+
+
 def outcome_text(report: experiments.ExperimentReport) -> str:
     """"3 confirmed, 1 refuted, 1 open": the claims' outcomes in the order a reader wants them."""
     from cnnkit.experiments.wording import outcome_sentence

@@ -95,3 +95,26 @@ def test_data_text_says_when_a_stand_in_ran() -> None:
     from cnnkit.experiments.wording import data_text
 
     assert data_text(["mnist-10k"]).endswith("not the full MNIST") and data_text(["what"]) == "what"
+
+
+def test_a_preset_that_reports_layer_health_gives_it_by_level_and_epoch(store: Store, no_missing_data) -> None:
+    from support.runs import finished_run, queued_runs
+
+    from cnnkit.events import MetricPoint
+
+    group = E.launch(store, "activation-lr", seeds=2, start_worker=False)
+    levels = store.group(group)["meta"]["runs"]
+    starving = {"conv1.grad_norm": 0.001, "fc3.grad_norm": 1.0, "conv1.sigmoid.saturated": 0.4}
+    healthy = {"conv1.grad_norm": 0.2, "fc3.grad_norm": 0.1, "conv1.relu.dead": 0.05}
+    for run in queued_runs(store):
+        values = starving if levels[run.id].startswith("sigmoid") else healthy
+        points = [MetricPoint(5, 1.0, "health", name, value, 0.0) for name, value in values.items()]
+        points.append(MetricPoint(5, 1.0, "test", "acc", 0.1 if values is starving else 0.8, 0.0))
+        finished_run(store, queued=run.id, points=points, summary={"final": {"test_acc": 0.5}})
+    report = E.analyze(store, group)
+    sigmoid = next(row for row in report.health if row["level"].startswith("sigmoid"))
+    assert (sigmoid["epoch"], sigmoid["runs"], sigmoid["first_layer"], sigmoid["last_layer"]) == (1, 2, "conv1", "fc3")
+    assert sigmoid["grad_ratio"] == pytest.approx(0.001) and sigmoid["saturated"] == pytest.approx(0.4)
+    assert sigmoid["test_acc"] == pytest.approx(0.1) and sigmoid["dead"] is None
+    assert "**Layer health by epoch**" in report.to_markdown() and "| ReLU, lr 0.1 | 1 | 80.0 % |" in \
+        report.to_markdown()
