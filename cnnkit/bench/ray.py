@@ -79,8 +79,9 @@ def finished(store: Store, run_id: str, timeout: float = RUN_TIMEOUT) -> Run:
 
 
 def _timed(run: Run) -> dict[str, float]:
-    return {"first_step_s": run.first_step_at - run.queued_at, "total_s": run.finished_at - run.queued_at,
-            "train_s": run.summary["train_seconds"]}
+    total, train = run.finished_at - run.queued_at, run.summary["train_seconds"]
+    return {"first_step_s": run.first_step_at - run.queued_at, "total_s": total, "train_s": train,
+            "besides_training_s": total - train}
 
 
 def node_loss(config: RunConfig) -> dict[str, Any]:
@@ -162,12 +163,12 @@ def format_section(section: dict[str, Any]) -> list[str]:
         return [f"ray: skipped ({section['skipped']})"]
     over, loss = section["overhead"], section["node_loss"]
     rows = [(name, over[name]["cold"]["total_s"], over[name]["first_step_s"], over[name]["total_s"],
-             over[name]["train_s"]) for name in EXECUTORS]
+             over[name]["train_s"], over[name]["besides_training_s"]) for name in EXECUTORS]
     images = f"{100 * over['run']['subset']:g} % of Fashion-MNIST"
     return [
         f"ray executor vs local (LeNet on {images}, {over['run']['epochs']} epoch, one thread per job; "
         f"median of {over['repeats']} after a cold start):",
-        format_table(rows, ["executor", "cold s", "first step s", "queue→end s", "train s"], "lrrrr"),
+        format_table(rows, ["executor", "cold s", "first step s", "queue→end s", "train s", "besides s"], "lrrrrr"),
         f"ray / local: {over['ratio']['total_s']:.2f}× queue to end, {over['ratio']['train_s']:.2f}× training",
         f"node loss: node {loss['lost_node']} killed at step {loss['step_at_loss']} (checkpoint at step "
         f"{loss['checkpoint_step']}); the supervisor saw it {loss['seen_s']:.1f} s later and the run trained again "

@@ -111,14 +111,12 @@ def train_task(spec: TaskSpec, mailbox: Any) -> Status:
         torch.set_num_threads(spec.threads)
     scratch = Path(tempfile.mkdtemp(prefix=f"cnnkit-{spec.run_id}-"))
     files = {name: scratch / name for name in RUN_FILES}
+    stop, done = threading.Event(), threading.Event()
 
     def post(kind: str, payload: Any) -> Any:
         return mailbox.put.remote(spec.run_id, spec.attempt, kind, payload)
 
     shipper = FileShipper(files, post)
-    for name, data in spec.files.items():
-        files[name].write_bytes(data)
-        shipper.mark_sent(name)
 
     def emit(kind: str, payload: Any) -> None:
         if kind == "end":  # the last checkpoint and the predictions go before the end that makes them final
@@ -126,8 +124,6 @@ def train_task(spec: TaskSpec, mailbox: Any) -> Status:
         ref = post(kind, payload)
         if kind == "end":  # actor calls run in order: every event is in before the task counts as done
             ray.get(ref)
-
-    stop, done = threading.Event(), threading.Event()
 
     def watch() -> None:
         while not done.wait(WATCH_EVERY):
@@ -138,19 +134,23 @@ def train_task(spec: TaskSpec, mailbox: Any) -> Status:
             except ray.exceptions.RayActorError:  # the supervisor is gone: nobody would record the rest
                 stop.set()
 
-    dataset, source = dataset_on_node(spec.dataset, spec.dataset_ref)
-    post("where", {"host": socket.gethostname(), "pid": os.getpid(), "device": spec.device,
-                   "node": ray.get_runtime_context().get_node_id(), "code": str(Path(runner.__file__).parents[1]),
-                   "dataset": source})
     watcher = threading.Thread(target=watch, daemon=True, name=f"watch-{spec.run_id}")
-    watcher.start()
     try:
+        for name, data in spec.files.items():
+            files[name].write_bytes(data)
+            shipper.mark_sent(name)
+        dataset, source = dataset_on_node(spec.dataset, spec.dataset_ref)
+        post("where", {"host": socket.gethostname(), "pid": os.getpid(), "device": spec.device,
+                       "node": ray.get_runtime_context().get_node_id(), "code": str(Path(runner.__file__).parents[1]),
+                       "dataset": source})
+        watcher.start()
         return runner.run_training(spec.config, emit, stop, files[CHECKPOINT_NAME], files[PREDICTIONS_NAME],
                                    CHECKPOINT_NAME in spec.files, dataset, device=spec.device,
                                    snapshots=files[SNAPSHOTS_NAME])
     finally:
         done.set()
-        watcher.join()
+        if watcher.is_alive():
+            watcher.join()
         shutil.rmtree(scratch, ignore_errors=True)
 
 

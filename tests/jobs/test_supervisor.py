@@ -7,11 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from optuna.trial import TrialState
+from support.searches import begin
 
 from cnnkit.config import RunConfig
+from cnnkit.events import MetricPoint
 from cnnkit.jobs import supervisor as sup
 from cnnkit.jobs.base import Executor, Exit, Slot
 from cnnkit.jobs.process import WorkerLock, supervisor_pid
+from cnnkit.search.study import open_study, plan_of, storage
 from cnnkit.store import Run, Store
 
 
@@ -159,6 +163,33 @@ def test_a_job_lost_with_its_node_continues_until_its_tries_are_spent(store: Sto
     assert run.status == "lost" and run.error == (f"{reason}; it had been resumed {sup.LOST_RETRIES} times already, "
                                                   "so it stops here: resume it to continue")
     assert f"automatic try {sup.LOST_RETRIES} of {sup.LOST_RETRIES}" in store.log_tail(run_id)
+
+
+def test_a_search_sees_a_trial_whose_job_was_lost_once_with_each_epoch_once(store: Store) -> None:
+    group, driver = begin(store, trials=1)
+    executor = Recorder([Slot("cpu", 0)])
+    lock = WorkerLock(store.home)
+    assert lock.acquire()
+    s = sup.Supervisor(store, executor, lock, poll=0.01, searches=driver)
+    s.tick()  # the search asks its trial; the supervisor claims its run
+    (run,) = store.list_runs(group=group)
+    store.mark_started(run.id, {"start_step": 0, "total_steps": 30})
+    store.log_metrics(run.id, [acc_point(1, 0.5), acc_point(2, 0.6)])  # epoch 2's checkpoint never reached the store
+    s.tick()
+    executor.exits.append(Exit(run.id, lost="its Ray task was lost on node 0123abcd (NodeDiedError)"))
+    s.tick()  # queued again and claimed again at once
+    store.mark_started(run.id, {"start_step": 10, "total_steps": 30})  # from epoch 1's checkpoint: epoch 2 dropped
+    store.log_metrics(run.id, [acc_point(2, 0.6), acc_point(3, 0.7)])
+    store.finish(run.id, "completed", {"final": {"test_acc": 0.7}})
+    executor.exits.append(Exit(run.id, code=0))
+    s.tick()
+    (trial,) = open_study(store, group, plan_of(store, group), storage(store.home)).trials
+    assert (trial.state, trial.value, trial.intermediate_values) == (TrialState.COMPLETE, 0.7, {1: 0.5, 2: 0.6, 3: 0.7})
+    assert [r.id for r in store.list_runs(group=group)] == [run.id] and store.get(run.id).tries == 1
+
+
+def acc_point(epoch: int, acc: float) -> MetricPoint:
+    return MetricPoint(10 * epoch, float(epoch), "test", "acc", acc, time.time())
 
 
 def test_a_lost_job_whose_cancel_was_asked_for_is_cancelled(store: Store) -> None:
