@@ -53,6 +53,7 @@ class MetricPoint:
 
 
 EPOCH_NAMES = ("lr", "epoch_seconds", "images_per_sec")  # logged under split "train", named alone in epoch rows
+HEALTH_SPLIT = "health"  # layer health (cnnkit.watch): most of a run's points, none of them a headline figure
 
 
 def epoch_rows(points: Iterable[tuple]) -> list[dict[str, float]]:

@@ -7,7 +7,9 @@ A layer with weights is named by its kind and rank in the forward order (``conv1
 """
 from __future__ import annotations
 
-SPLIT = "health"
+from cnnkit.events import HEALTH_SPLIT
+
+SPLIT = HEALTH_SPLIT
 PROBE_PER_CLASS = 16  # the probe batch: the first 16 test images of every class (160 on a 10-class dataset)
 SATURATION_MARGIN = 0.02  # saturated: a sigmoid output below 0.02 or above 0.98, a tanh output beyond ±0.98
 LAYER_QUANTITIES = ("grad_norm", "weight_norm", "update_ratio")  # each layer with weights, at every report

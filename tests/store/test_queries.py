@@ -32,6 +32,16 @@ def test_log_metrics_latest_and_epoch_rows(store: Store) -> None:
                        "lr": 0.1, "epoch_seconds": 2.0, "images_per_sec": 600.0}
 
 
+def test_the_latest_metrics_step_over_layer_health(store: Store) -> None:
+    run_id = store.create_run(config())
+    store.claim("w")
+    store.log_metrics(run_id, [point(5, 1.0, value=1.5), point(5, 1.0, "health", "conv1.grad_norm", 0.01),
+                               point(5, 1.0, "system", "rss_mib", 300.0), point(5, 1.0, "train_eval", "acc", 0.5)])
+    assert store.latest_metrics([run_id])[run_id] == {"train_loss": 1.5, "system_rss_mib": 300.0,
+                                                      "train_eval_acc": 0.5}
+    assert len(store.metrics([run_id], split="health")) == 1, "the points themselves are all there"
+
+
 def test_metrics_are_thinned_to_max_points_keeping_both_ends(store: Store) -> None:
     a, b = store.create_runs([config(), config(seed=1)])
     store.log_metrics(a, [point(s, s / 100) for s in range(1, 1001)])
