@@ -128,9 +128,11 @@ class RunQueries(Database):
             out[r["run_id"]][f"{r['split']}_{r['name']}"] = r["value"]
         return out
 
-    def metrics(self, run_ids: Iterable[str], split: str | None = None, names: Iterable[str] | None = None,
-                max_points: int | None = None, whole_epochs: bool = False) -> pd.DataFrame:
-        """Metric points as a DataFrame (run_id, step, epoch, split, name, value, wall).
+    def metrics(self, run_ids: Iterable[str], split: str | Iterable[str] | None = None,
+                names: Iterable[str] | None = None, max_points: int | None = None,
+                whole_epochs: bool = False) -> pd.DataFrame:
+        """Metric points as a DataFrame (run_id, step, epoch, split, name, value, wall) of ``split`` (one or
+        several; naming them reads only their points, where ``names`` alone reads past every split's).
 
         ``max_points`` thins every (run, split, name) curve to about that many points, keeping the
         first and the last, so that plotting hundreds of long runs stays fast. ``whole_epochs`` keeps only
@@ -145,8 +147,9 @@ class RunQueries(Database):
         where = [f"run_id IN ({','.join('?' * len(ids))})"]
         params: list[Any] = list(ids)
         if split:
-            where.append("split = ?")
-            params.append(split)
+            splits = [split] if isinstance(split, str) else list(split)
+            where.append(f"split IN ({','.join('?' * len(splits))})")
+            params += splits
         if names is not None:
             names = list(names)
             where.append(f"name IN ({','.join('?' * len(names))})")

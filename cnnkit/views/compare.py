@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from cnnkit.compare.figures import curve_figures, scatter_figure
+from cnnkit.compare.figures import METRICS, curve_figures, scatter_figure
 from cnnkit.compare.filtering import filter_runs, select
 from cnnkit.compare.grouping import group_values, groupable_fields
 from cnnkit.compare.results import group_summary, result_table
@@ -43,8 +43,8 @@ def build_view(store: Store, sel: Selection, max_points: int = MAX_POINTS,
     if groups is None:
         group_by = sel.group_by if sel.group_by in runs.columns else ""
         groups = group_values(runs, group_by) if not runs.empty else pd.Series(dtype=object)
-    metrics = store.metrics(list(runs["id"]) if not runs.empty else [], names=("loss", "acc"),
-                            max_points=max_points)
+    metrics = store.metrics(list(runs["id"]) if not runs.empty else [], split=sorted({s for s, _ in METRICS}),
+                            names=("loss", "acc"), max_points=max_points)  # the curves' splits: no health read
     curves = curve_figures(runs, metrics, sel, groups)
     scatter = scatter_figure(table, groups, sel.scatter_x)
     return CompareView(runs, table, groups, group_summary(table, groups), curves, scatter, groupable,

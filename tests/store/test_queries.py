@@ -40,6 +40,7 @@ def test_the_latest_metrics_step_over_layer_health(store: Store) -> None:
     assert store.latest_metrics([run_id])[run_id] == {"train_loss": 1.5, "system_rss_mib": 300.0,
                                                       "train_eval_acc": 0.5}
     assert len(store.metrics([run_id], split="health")) == 1, "the points themselves are all there"
+    assert set(store.metrics([run_id], split=["train", "train_eval"])["split"]) == {"train", "train_eval"}
 
 
 def test_metrics_are_thinned_to_max_points_keeping_both_ends(store: Store) -> None:
