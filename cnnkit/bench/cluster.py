@@ -83,12 +83,13 @@ class LocalCluster:
         return next((name for name, node in self.nodes.items() if node.node_id.startswith(node_prefix)), None)
 
     def shutdown(self) -> None:
-        """Stop every node, the head last, and remove Ray's files."""
+        """Stop every node, the head last, and remove Ray's files. Gracefully: a raylet killed at once leaves
+        its agents behind for a while (the head's, at least)."""
         try:
             for name in [n for n in self.nodes if n != "head"]:
-                self.remove_node(name)
+                self.cluster.remove_node(self.nodes.pop(name), allow_graceful=True)
             if self.cluster.head_node is not None:
-                self.cluster.remove_node(self.cluster.head_node, allow_graceful=False)
+                self.cluster.remove_node(self.cluster.head_node, allow_graceful=True)
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 

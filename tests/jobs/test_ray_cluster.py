@@ -192,17 +192,21 @@ def test_the_cluster_goes_without_a_trace(lab: Lab) -> None:
     lab.supervisor.kill()
     lab.supervisor = None
     root = str(lab.cluster.root)
+    assert processes_using(root)
     lab.cluster.shutdown()
-    wait_for(lambda: not processes_mentioning(root), 60, f"the processes of {root} to end")
+    wait_for(lambda: not processes_using(root), 60, f"the processes of {root} to end")
     assert not Path(root).exists()
 
 
-def processes_mentioning(text: str) -> list[int]:
+def processes_using(root: str) -> list[int]:
+    """Processes that name ``root`` on their command line or hold a file under it open (Ray's agents rename
+    themselves, but keep their logs there)."""
     found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            if text.encode() in cmdline.read_bytes():
-                found.append(int(cmdline.parent.name))
-        except OSError:
+            named = root.encode() in (proc / "cmdline").read_bytes()
+            if named or any(os.readlink(fd).startswith(root) for fd in (proc / "fd").iterdir()):
+                found.append(int(proc.name))
+        except OSError:  # gone meanwhile, or not ours to look into
             continue
     return found
