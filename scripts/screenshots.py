@@ -7,7 +7,9 @@ Compare (grouped by activation, mean ± std over seeds), Models (LeNet, AlexNet,
 receptive fields, memory, the profiled step), Activations (Grad-CAM of a pullover and a coat), Runs
 (a run's CPU and memory), Search (its trials as parallel coordinates), Experiments, and layer health: the
 sigmoid run's heatmap (Runs), sigmoid and ReLU side by side (Compare) and both at epoch 1 under the epoch
-slider (Activations). Every process it starts is stopped by process group at the end.
+slider (Activations). For Compare's verdict it trains the README's lr sweep (3 × 3 ReLU LeNets, 1 epoch on a
+tenth of the data), presses "Add seeds" and waits for them (about 5 minutes); Compare's diff is the first
+comparison's sigmoid nets against its ReLU nets. Every process it starts is stopped by process group at the end.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page
@@ -25,10 +28,13 @@ from cnnkit.bench.server import ROOT, env_for, serve
 from cnnkit.store import Run, Store
 
 SHOTS = ("compare", "models", "activations", "runs", "search", "experiments", "runs-health", "compare-health",
-         "activations-epochs")
+         "activations-epochs", "compare-verdict", "compare-diff")
+SWEEP = ["--model", "lenet", "--set", "activation=relu", "--set", "pool=max", "--init", "xavier", "--batch-size", "64",
+         "--sweep", "lr=0.03,0.1,0.3", "--seeds", "3", "--epochs", "1", "--set", "subset=0.1"]
 
 
-def take(name: str, page: Page, url: str, home: Path, group: str | None, search: str | None) -> Locator | None:
+def take(name: str, page: Page, url: str, home: Path, group: str | None, search: str | None, sweep: str | None
+         ) -> Locator | None:
     """Bring the page of screenshot ``name`` into the state it shows; returns the part to take (None: the page)."""
     if name == "compare":
         browser.goto(page, url, "compare", f"group={group}&by=cfg.model.activation&smooth=0.3")
@@ -76,6 +82,18 @@ def take(name: str, page: Page, url: str, home: Path, group: str | None, search:
         page.locator(f".st-key-act-epoch-{sigmoid.id} input").press("Home")  # epoch 1: the sigmoid's plateau
         browser.settle(page)
         return page.get_by_role("tabpanel")
+    elif name == "compare-verdict":
+        browser.goto(page, url, "compare", f"group={sweep}&by=cfg.lr")
+        page.get_by_role("button", name="Add seeds").click()
+        browser.settle(page)
+        wait_for_runs(home, sweep)
+        browser.settle(page, quiet=5)  # the verdict's last refresh, then the page's
+        return page.locator(".st-key-compare-verdict")
+    elif name == "compare-diff":
+        browser.goto(page, url, "compare", f"group={group}&by=cfg.model.activation"
+                     "&da=level:model.activation%3Dsigmoid&db=level:model.activation%3Drelu")
+        page.locator(".st-key-compare-diff .js-plotly-plot").first.wait_for(state="attached")
+        return page.locator(".st-key-compare-diff")
     return None
 
 
@@ -107,6 +125,26 @@ def train_first_comparison(home: Path) -> str:
     if statuses != {Status.COMPLETED}:
         raise RuntimeError(f"first comparison ended {statuses}")
     return group
+
+
+def train_sweep(home: Path) -> str:
+    """The README's lr sweep of ReLU LeNets, trained by a foreground supervisor; returns its group."""
+    out = subprocess.run([sys.executable, "-m", "cnnkit", "submit", "--store", str(home), *SWEEP, "--json"], cwd=ROOT,
+                         env=env_for(home), check=True, capture_output=True, text=True)
+    subprocess.run([sys.executable, "-m", "cnnkit", "worker", "--store", str(home), "--idle-exit", "1"],
+                   cwd=ROOT, env=env_for(home), check=True, timeout=900, stdout=subprocess.DEVNULL)
+    return json.loads(out.stdout.strip().splitlines()[-1])["group"]
+
+
+def wait_for_runs(home: Path, group: str | None, timeout: float = 1200) -> None:
+    """Until every run of ``group`` has ended (the dashboard's supervisor trains them)."""
+    from cnnkit.events import Status
+
+    deadline = time.time() + timeout
+    while any(r.status in Status.ACTIVE for r in Store(home).list_runs(group=group)):
+        if time.time() > deadline:
+            raise TimeoutError(f"the runs of {group} did not end in {timeout:g} s")
+        time.sleep(2)
 
 
 def train_search(home: Path) -> str:
@@ -158,9 +196,10 @@ def main() -> int:
         home = Path(tmp) / "store"
         group = train_first_comparison(home) if set(pages) - {"models", "search", "experiments"} else None
         search = train_search(home) if "search" in pages else None
+        sweep = train_sweep(home) if "compare-verdict" in pages else None
         with serve(home, log=Path(tmp) / "streamlit.log") as server, browser.browser() as page:
             for name in pages:
-                save(page, take(name, page, server.url, home, group, search), out / f"{name}.png")
+                save(page, take(name, page, server.url, home, group, search, sweep), out / f"{name}.png")
     print(f"saved {', '.join(pages)} in {out}")
     return 0
 

@@ -12,8 +12,6 @@ from cnnkit.store import Store
 from cnnkit.views import diff as view
 from cnnkit.views.compare import CompareView
 
-FLIPS_SHOWN = 32
-
 
 @st.cache_resource(show_spinner="Loading the dataset…", max_entries=3)
 def test_images(name: str) -> np.ndarray:
@@ -83,6 +81,7 @@ def flips(result: Diff, dataset_name: str) -> None:
     if result.to_wrong is None:
         st.info(f"No flipped images: {result.note}.")
         return
+    limit = st.slider("flipped images shown per grid", 8, 96, 16, step=8, key="compare.diff.shown")
     test_x = test_images(dataset_name)
     for title, chosen, key, legend in (
             (f"Right in A, wrong in B: {len(result.to_wrong)}", result.to_wrong, "down", "the true class→B's answer"),
@@ -90,8 +89,8 @@ def flips(result: Diff, dataset_name: str) -> None:
         if not chosen:
             st.caption(f"{title}.")
             continue
-        images, titles = view.flip_grid(test_x, chosen, result.classes, FLIPS_SHOWN)
-        shown = f" (the first {FLIPS_SHOWN})" if len(chosen) > FLIPS_SHOWN else ""
+        images, titles = view.flip_grid(test_x, chosen, result.classes, limit)
+        shown = f" (the first {limit})" if len(chosen) > limit else ""
         st.plotly_chart(plots.image_grid(images, titles, cols=8, cell=110, title=f"{title}{shown} · {legend}"),
                         key=f"compare.diff.{key}")
     if len(result.runs_a) > 1 or len(result.runs_b) > 1:

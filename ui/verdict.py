@@ -67,7 +67,9 @@ def live_verdict(store: Store, sel: compare.Selection, active: bool) -> None:
 
 def draw(verdict: Verdict) -> None:
     st.markdown(verdict.summary())
-    st.dataframe(pd.DataFrame(verdict.rows()), hide_index=True, key="compare.verdict.table", column_config=COLUMNS)
+    table = pd.DataFrame(verdict.rows())
+    table["seeds to resolve"] = [str(n or "") for n in table["seeds to resolve"]]  # blank, not "None", where none
+    st.dataframe(table, hide_index=True, key="compare.verdict.table", column_config=COLUMNS)
     pairings = "; ".join(f"{lv.label}: {lv.pairing}" for lv in verdict.levels if lv.pairing)
     unit = "10 % (a throughput or a time, compared as a ratio)" if metrics.get(verdict.metric).ratio else (
         "one point of accuracy" if metrics.get(verdict.metric).fraction else "0.01")
