@@ -36,7 +36,8 @@ def test_cli_list(capsys):
     assert {"question", "factor", "baseline", "budgets", "claims", "confounds", "datasets", "missing_datasets"} <= \
         set(pooling)
     assert list(pooling["budgets"]) == ["quick", "standard", "full"]
-    assert pooling["claims"][0]["sources"] == ["notes 000:37", "notes 004:27"] and pooling["claims"][0]["effect"] == 0.01
+    claim = pooling["claims"][0]
+    assert claim["sources"] == ["notes 000:37", "notes 004:27"] and claim["effect"] == 0.01
     standard = pooling["budgets"]["standard"]
     assert standard["seeds"] == [1000, 1001, 1002, 1003, 1004] and standard["changes"] == {"epochs": 6}
     assert "sd at 1.8" in standard["note"]
