@@ -67,8 +67,8 @@ def live_verdict(store: Store, sel: compare.Selection, active: bool) -> None:
 
 def draw(verdict: Verdict) -> None:
     st.markdown(verdict.summary())
-    table = pd.DataFrame(verdict.rows())
-    table["seeds to resolve"] = [str(n or "") for n in table["seeds to resolve"]]  # blank, not "None", where none
+    rows = verdict.rows()
+    table = pd.DataFrame(rows).assign(**{"seeds to resolve": [str(r["seeds to resolve"] or "") for r in rows]})
     st.dataframe(table, hide_index=True, key="compare.verdict.table", column_config=COLUMNS)
     pairings = "; ".join(f"{lv.label}: {lv.pairing}" for lv in verdict.levels if lv.pairing)
     unit = "10 % (a throughput or a time, compared as a ratio)" if metrics.get(verdict.metric).ratio else (

@@ -24,7 +24,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     built = view.build(store, store.runs_frame(runs), args.by, args.baseline or "", args.metric)
     verdict = built.verdict
     rows = verdict.rows()
-    print(format_table([list(r.values()) for r in rows], list(rows[0]), "lrrllllll"))
+    print(format_table([list(r.values()) for r in rows], list(rows[0]), "lrrllrll"))
     print()
     print(verdict.summary())
     if built.seeds.refusal and verdict.seeds_needed:

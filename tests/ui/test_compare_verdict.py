@@ -64,6 +64,8 @@ def test_add_seeds_queues_the_missing_seeds_into_the_group_and_the_verdict_turns
     button = at.button(key="compare.add_seeds")
     runs = int(button.label.split()[2])
     assert runs > 0 and "open" in markdown(at)
+    table = next(d.value for d in at.dataframe if "verdict" in d.value.columns)
+    assert table["seeds to resolve"][0] == "" and table["seeds to resolve"][1].isdigit(), "blank where none"
     button.click().run()
     assert_clean(at)
     queued = Store(app_env).list_runs(group=group, status="queued")
