@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from cnnkit.watch.lens import ACTIVATION_TYPES
-from cnnkit.watch.names import SATURATION_MARGIN, metric_name
+from cnnkit.watch.names import LAYER_QUANTITIES, SATURATION_MARGIN, metric_name
 
 SATURATING = (nn.Sigmoid, nn.Tanh)
 
@@ -89,9 +89,8 @@ class LayerHealth:
         grad, weight, update = per_layer.index_add_(1, owner, squares).sqrt()
         ratio = torch.where(weight > 0, update / weight.clamp_min(torch.finfo(weight.dtype).tiny), 0.0)
         self.before = None
-        rows = torch.stack((grad, weight, ratio)).tolist()
-        return {metric_name(label, quantity): row[i] for quantity, row in zip(("grad_norm", "weight_norm",
-                                                                              "update_ratio"), rows)
+        rows = dict(zip(LAYER_QUANTITIES, torch.stack((grad, weight, ratio)).tolist()))
+        return {metric_name(label, quantity): row[i] for quantity, row in rows.items()
                 for i, label in enumerate(self.labels)}
 
 
@@ -113,10 +112,10 @@ class _Moments:
         if not isinstance(out, torch.Tensor):
             return
         y = out.detach().double()
-        saturated = ((y < self.low + SATURATION_MARGIN) | (y > 1 - SATURATION_MARGIN)).sum() if self.saturating \
-            else torch.zeros((), dtype=torch.float64, device=y.device)
-        self.sums += torch.stack((torch.tensor(y.numel(), dtype=torch.float64, device=y.device), y.sum(),
-                                  y.pow(2).sum(), saturated.double())).cpu()
+        saturated = y.new_zeros(())
+        if self.saturating:
+            saturated = ((y < self.low + SATURATION_MARGIN) | (y > 1 - SATURATION_MARGIN)).sum().double()
+        self.sums += torch.stack((y.new_tensor(y.numel()), y.sum(), y.pow(2).sum(), saturated)).cpu()
         if self.relu and y.dim() >= 2:
             unit = y.transpose(0, 1).flatten(1).amax(1).cpu()  # each channel's (or feature's) largest output
             self.unit_max = unit if self.unit_max is None else torch.maximum(self.unit_max, unit)
