@@ -218,6 +218,11 @@ class Trainer:
     def _point(self, split: str, name: str, value: float, epoch: float) -> MetricPoint:
         return MetricPoint(self.step, round(epoch, 4), split, name, value, time.time())
 
+    def _health_points(self, health: dict[str, float], epoch: float) -> list[MetricPoint]:
+        """Layer health as points; a non-finite norm (the step a run diverges) has no point: the divergence
+        is the run's own end, with its step."""
+        return [self._point(HEALTH, n, v, epoch) for n, v in health.items() if math.isfinite(v)]
+
     # ---- the loop ----------------------------------------------------------------------------
     def train(self, reporter: Reporter, should_stop: Callable[[], bool],
               governor: ThreadGovernor | None = None) -> FitResult:
@@ -271,7 +276,7 @@ class Trainer:
                     health = self.watch.report() if self.watch else {}
                     reporter.log([self._point("train", "loss", loss_sum / count, epoch_pos),
                                   self._point("train", "acc", correct / count, epoch_pos),
-                                  *(self._point(HEALTH, n, v, epoch_pos) for n, v in health.items())])
+                                  *self._health_points(health, epoch_pos)])
             self.epoch_seconds += self._elapsed(t0)
             self.epoch += 1
             self._end_epoch(reporter)
@@ -320,7 +325,7 @@ class Trainer:
             self._point(TRAIN_EVAL, "loss", train.loss, e), self._point(TRAIN_EVAL, "acc", train.acc, e),
             self._point("train", "lr", row["lr"], e), self._point("train", "epoch_seconds", seconds, e),
             self._point("train", "images_per_sec", row["images_per_sec"], e),
-            *(self._point(HEALTH, n, v, e) for n, v in health.items()),
+            *self._health_points(health, e),
         ])
         self.epoch_sums.zero_()
         self.epoch_count = 0

@@ -5,7 +5,7 @@ import pytest
 from support import requires_fmnist
 from support.cli import cnnkit, last_json, one_line_error
 
-from cnnkit.bench import suite
+from cnnkit.bench import dashboard, suite
 from cnnkit.store import Store
 
 
@@ -53,7 +53,9 @@ def test_format_report_says_why_the_dashboard_was_not_measured():
 @requires_fmnist
 @pytest.mark.slow
 def test_bench_short_runs_in_ci(python, cli_env):
-    proc = cnnkit(python, cli_env, "bench", "--short", "--models", "lenet", "mlp", "--json", timeout=1200)
+    # The ray, health and verdict sections have short tests of their own (tests/bench/).
+    proc = cnnkit(python, cli_env, "bench", "--short", "--models", "lenet", "mlp", "--json", "--sections",
+                  "throughput", "accuracy", "threads", "jobs", "dashboard", timeout=1200)
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = last_json(proc.stdout)
     assert [r["case"] for r in report["throughput"]] == ["lenet@28", "mlp@28"]
@@ -65,11 +67,11 @@ def test_bench_short_runs_in_ci(python, cli_env):
     assert "speedup" in proc.stdout and "job start" in proc.stdout
     threads = report["threads"]["epoch_seconds"]
     assert set(threads) == {"idle", "one busy process"} and all(s > 0 for row in threads.values() for s in row.values())
-    dashboard = report["dashboard"]
-    if "skipped" not in dashboard:  # Chromium and Playwright come with setup.sh --dev
-        assert [p["page"] for p in dashboard["pages"]] == list(dashboard.PAGES)
-        assert all(p["first_s"] > 0 and 0 <= p["idle_cpu"] < 2 for p in dashboard["pages"])
-        assert set(dashboard["ratio"]) == {"runs", "compare"} and all(r > 0 for r in dashboard["ratio"].values())
+    pages = report["dashboard"]
+    if "skipped" not in pages:  # Chromium and Playwright come with setup.sh --dev
+        assert [p["page"] for p in pages["pages"]] == list(dashboard.PAGES)
+        assert all(p["first_s"] > 0 and 0 <= p["idle_cpu"] < 2 for p in pages["pages"])
+        assert set(pages["ratio"]) == {"runs", "compare"} and all(r > 0 for r in pages["ratio"].values())
         assert "interference" in proc.stdout
 
 

@@ -115,8 +115,8 @@ class Recorder(Reporter):
 
 def test_every_report_gets_one_sample_at_its_last_step() -> None:
     inner = Recorder()
-    reporter = SystemMetrics(inner, "cpu")
-    reporter.start({"device": "cpu · 2 threads"})
+    reporter = SystemMetrics(inner)
+    reporter.start({"device": "cpu · 2 threads", "device_name": "cpu"})  # the device comes with the start event
     reporter.first_step()
     reporter.log([MetricPoint(4, 0.5, "train", "loss", 2.0, 100.0), MetricPoint(5, 0.6, "train", "acc", 0.3, 101.0)])
     reporter.log([])

@@ -264,7 +264,7 @@ def test_compare_grouped_view_from_the_url_and_csv_matches_the_table(lab: Store,
     summary = at.dataframe[0].value
     assert list(summary["group"]) == ["lr=0.1", "lr=0.9"] and list(summary["runs"]) == [2, 2]
     charts = at.get("plotly_chart")
-    assert len(charts) == 5
+    assert len(charts) == 6  # five curves (d2l's running train accuracy and the evaluated one) and the scatter
     exported = pd.read_csv(io.StringIO(served["CSV"]))
     pd.testing.assert_frame_equal(exported, table.reset_index(drop=True), check_dtype=False)
     assert "| lr |" in served["Markdown"] or " lr " in served["Markdown"]

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from cnnkit import estimate, experiments
@@ -32,7 +31,8 @@ def test_catalogue_and_preset_tables(store: Store) -> None:
     assert list(table["preset"]) == [p.name for p in presets] and set(table["latest"]) == {""}
     assert SEEDS_COLUMN == "seeds: quick / standard / full"
     assert dict(zip(table["preset"], table[SEEDS_COLUMN]))["pooling"] == "3 / 5 / 3"
-    assert dict(zip(table["preset"], table[SEEDS_COLUMN]))["zoo"] == "3 / 2 / 3"
+    assert dict(zip(table["preset"], table[SEEDS_COLUMN]))["kernel-size"] == "3 / 10 / 3"
+    assert dict(zip(table["preset"], table["claims"]))["pooling"] == 2
     pooling = experiments.get("pooling")
     assert preset_label(pooling).startswith(pooling.title + " — lines ")
     levels = preset_levels_table(pooling)
@@ -52,8 +52,8 @@ def test_launch_seconds_estimates_each_level_once_per_seed(store: Store) -> None
 def test_every_budget_is_offered_with_its_seeds_and_estimate(store: Store) -> None:
     assert DEFAULT_BUDGET == "standard" and DEFAULT_BUDGET in experiments.BUDGETS
     pooling = experiments.get("pooling")
-    assert budget_label(pooling, "standard") == "standard: all training images, 6 epochs · 5 seeds"
-    assert budget_label(pooling, "quick") == "quick: all training images, 4 epochs · 3 seeds"
+    assert budget_label(pooling, "standard") == "standard: all training images, 6 epochs · 5 seeds (1000–1004)"
+    assert budget_label(pooling, "quick") == "quick: all training images, 4 epochs · 3 seeds (0–2)"
     assert "cosine learning-rate schedule" in budget_label(experiments.get("channels"), "standard")
     text = launch_text(pooling, "standard", 2, store, False)
     each = [estimate.format_seconds(launch_seconds(pooling, b, None, store, False)) for b in experiments.BUDGETS]
@@ -79,7 +79,7 @@ def test_the_zoo_s_table_shows_d2l_s_figures(store: Store) -> None:
     group = experiments.launch(store, "zoo", "standard", start_worker=False)
     table = levels_table(experiments.analyze(store, group))
     published = dict(zip(table["level"], table[PUBLISHED_COLUMN]))
-    assert published["ResNet-18"] == 0.893 and pd.isna(published["MLP"])
+    assert published["ResNet-18 (32 px)"] == "89.3 % / 99.7 %" and published["MLP (28 px)"] == "—"
     pooling = experiments.launch(store, "pooling", "smoke", seeds=2, start_worker=False)
     assert PUBLISHED_COLUMN not in levels_table(experiments.analyze(store, pooling))
 
