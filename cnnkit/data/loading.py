@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from cnnkit.data.datasets import DatasetSpec, get_spec, stand_ins
-from cnnkit.errors import ConfigError, DataError
+from cnnkit.errors import DataError
 
 # torchvision is imported only where raw files are read or downloaded: importing it takes about a
 # second, and a job that finds its dataset in the cache never needs it.

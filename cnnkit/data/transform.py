@@ -23,6 +23,11 @@ class BatchTransform:
     mean: torch.Tensor | None = None  # (1, C, 1, 1) on the device, or None: no normalisation
     std: torch.Tensor | None = None
 
+    def to(self, device: torch.device | str) -> BatchTransform:
+        """The same transform for batches on ``device``."""
+        moved = (None if t is None else t.to(device) for t in (self.mean, self.std))
+        return BatchTransform(self.size, self.channels, *moved)
+
     def __call__(self, images: torch.Tensor,
                  augment: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
         x = images.float().div_(255)

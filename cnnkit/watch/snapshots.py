@@ -14,6 +14,7 @@ epochs 1, 1 + s, 1 + 2s, … (s the smallest power of two that fits) and always 
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from torch import nn
 
 from cnnkit.data import loading
 from cnnkit.errors import StoreError
-from cnnkit.plan import RunPlan, plan_run
+from cnnkit.plan import RunPlan
 from cnnkit.watch import lens, probe
 
 FORMAT = 1
@@ -99,16 +100,15 @@ def read(path: Path | str) -> Snapshots | None:
 class SnapshotTaker:
     """Takes a run's snapshot at every epoch's end, on a CPU copy of its model, and keeps them capped."""
 
-    def __init__(self, plan: RunPlan, test_x: torch.Tensor, test_y: torch.Tensor):
-        cpu = plan if plan.device.type == "cpu" else plan_run(plan.config)
-        with torch.random.fork_rng(devices=[]):  # its initial weights are overwritten; the run's stream is not
-            self.model = cpu.architecture().eval()
+    def __init__(self, plan: RunPlan, model: nn.Module, test_x: torch.Tensor, test_y: torch.Tensor):
+        # A copy of the run's own model (its weights are loaded at every snapshot): no second build of it.
+        self.model = copy.deepcopy(model).to(device="cpu", memory_format=torch.contiguous_format).eval()
         config = plan.config
         self.permutation = loading.pixel_permutation(plan.dataset.size, plan.dataset.size) \
             if config.permute_pixels else None
         indices = probe.pair_index(config.dataset, test_y)
         images = test_x[indices].cpu()
-        self.inputs = probe.model_inputs(images, cpu.transform, self.permutation)
+        self.inputs = probe.model_inputs(images, plan.transform.to("cpu"), self.permutation)
         self.size = tuple(images.shape[-2:])
         convs = lens.conv_layers(self.model)
         self.gradcam_layer = convs[-1] if convs else None

@@ -23,11 +23,12 @@ class Watcher:
 
     def __init__(self, plan: RunPlan, model: nn.Module, data: loading.Data, raw: loading.Data, snapshots: bool):
         self.model = model
+        # The snapshots' copy of the model first: a copy taken after the health hooks would carry them.
+        self.snapshots = SnapshotTaker(plan, model, raw.test_x, raw.test_y) if snapshots else None
         self.layers = LayerHealth(model)
         self.activations = ActivationHealth(model)
         index = probe.probe_index(data.test_y).to(data.test_y.device)
         self.probe_x, self.probe_y = data.test_x[index], data.test_y[index]
-        self.snapshots = SnapshotTaker(plan, raw.test_x, raw.test_y) if snapshots else None
         self.seconds = 0.0
 
     def before_step(self) -> None:
