@@ -102,7 +102,7 @@ def cmd_experiment_reference(args: argparse.Namespace) -> int:
     slots = None if args.cpu_slots is None else Param("--cpu-slots", "int", 1, low=1, high=64).parse(args.cpu_slots)
     t0 = time.time()
     done = experiments.reference(out, budget, only or None, seeds, args.store, args.keep_store, slots,
-                                 log=lambda line: print(line, flush=True))
+                                 log=lambda line: print(line, flush=True), resume=args.resume)
     readme = (out or experiments.RESULTS_DIR) / "README.md"
     print(f"exported {len(done)} presets in {(time.time() - t0) / 60:.1f} min; wrote {readme}")
     return 0
@@ -145,6 +145,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="DIR", help="results folder (default: the project's results/)")
     p.add_argument("--store", metavar="PATH", help="work store (default: a temporary one, removed afterwards)")
     p.add_argument("--keep-store", action="store_true", help="keep the temporary work store")
+    p.add_argument("--resume", action="store_true",
+                   help="go on with an interrupted reference run in --store: the same looks, runs not queued again")
     p.add_argument("--cpu-slots", metavar="N", help="CPU jobs at once for the work store's supervisor")
     p.add_argument("--readme-only", action="store_true",
                    help="only rebuild results/README.md and the README's results table from the bundles")

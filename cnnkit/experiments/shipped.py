@@ -11,10 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cnnkit.bundle import export_bundle
+from cnnkit.errors import ConfigError
 from cnnkit.experiments import looks
-from cnnkit.experiments.configs import catalogue, check_budget, check_seeds, get, missing_datasets
+from cnnkit.experiments.configs import catalogue, check_budget, check_seeds, get, missing_datasets, seed_values
 from cnnkit.experiments.protocol import PROJECT
-from cnnkit.experiments.queue import group_progress, launch
+from cnnkit.experiments.queue import group_progress, latest_group, launch
 from cnnkit.experiments.readme import readme_text, summary_block
 from cnnkit.experiments.report import ExperimentReport, analyze_bundle
 from cnnkit.jobs.process import supervisor_running
@@ -28,14 +29,16 @@ RESULTS_BEGIN, RESULTS_END = "<!-- results:begin -->", "<!-- results:end -->"  #
 def reference(out_dir: Path | str | None = None, budget: str = "quick", only: list[str] | None = None,
               seeds: int | None = None, store_path: Path | str | None = None, keep_store: bool = False,
               cpu_slots: int | None = None, log: Callable[[str], None] = print, poll: float = 2.0,
-              command: str | None = None) -> list[str]:
+              command: str | None = None, resume: bool = False) -> list[str]:
     """Run every preset whose datasets are here through the job system as one new look each, export each
     finished one to ``<out>/reference/<name>.zip`` (the look it replaces moves to ``<out>/looks/``), record it
     in ``<out>/looks.json`` and regenerate ``<out>/README.md``; returns the exported names.
 
     The runs go to a temporary store (removed afterwards unless ``keep_store``) served by its own supervisor,
     which is stopped at the end. Each preset is exported as soon as its runs finish, so an interrupted reference
-    run keeps what it finished.
+    run keeps what it finished; with ``resume`` (and ``store_path``, the interrupted run's store) it goes on with
+    the same looks: a preset whose group is already there is followed rather than launched again (its runs left
+    running are continued by the supervisor), and one whose group is already in the ledger is not shipped twice.
     """
     from cnnkit.jobs.supervisor import ensure_supervisor  # it imports the engine, hence torch (a second)
 
@@ -50,10 +53,19 @@ def reference(out_dir: Path | str | None = None, budget: str = "quick", only: li
         else:
             check_seeds(seeds, preset, budget)
             runnable.append(preset)
+    if resume and not store_path:
+        raise ConfigError("--resume", "needs --store, the work store of the interrupted reference run")
     home = Path(store_path) if store_path else Path(tempfile.mkdtemp(prefix="cnnkit-reference-"))
     store = Store(home)
     command = command or _command_line(budget, only, seeds, cpu_slots)
-    groups = {p.name: launch(store, p.name, budget, seeds, start_worker=False, command=command) for p in runnable}
+    groups = {}
+    shipped = {look.get("group") for look in looks.load(out)}
+    for preset in runnable:
+        group = _interrupted_group(store, preset.name, budget, seeds) if resume else None
+        if group in shipped:
+            log(f"{preset.name}: its look {group} is already shipped")
+            continue
+        groups[preset.name] = group or launch(store, preset.name, budget, seeds, start_worker=False, command=command)
     total = sum(group_progress(store, g)["total"] for g in groups.values())
     log(f"queued {total} runs of {len(groups)} presets in {home}")
     extra = ["--cpu-slots", str(cpu_slots)] if cpu_slots else None
@@ -90,6 +102,17 @@ def reference(out_dir: Path | str | None = None, budget: str = "quick", only: li
             shutil.rmtree(home, ignore_errors=True)
     write_readme(out)
     return exported
+
+
+def _interrupted_group(store: Store, name: str, budget: str, seeds: int | None) -> str | None:
+    """The group of preset ``name`` an interrupted reference run left in ``store``, when its plan has the budget
+    and the seeds this one would use; None otherwise."""
+    group = latest_group(store, name)
+    if group is None:
+        return None
+    plan = (store.group(group) or {}).get("meta", {}).get("plan", {})
+    wanted = seed_values(get(name), budget, seeds)
+    return group if plan.get("budget") == budget and plan.get("seeds") == wanted else None
 
 
 def _ship(store: Store, group: str, name: str, out: Path) -> ExperimentReport:

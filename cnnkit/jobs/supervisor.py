@@ -109,21 +109,22 @@ class Supervisor:
         self.store.finish(run.id, status, error=f"{error}\n{tail}".strip() if status != Status.CANCELLED else error)
 
     def _recover_orphans(self) -> None:
-        """Running runs this supervisor does not hold: adopt live ones, requeue unstarted, mark the rest lost."""
+        """Running runs this supervisor does not hold: adopt live ones; the others (a Ray task of a dead
+        supervisor, a job process gone with a restarted machine) are queued again, from the start when they never
+        trained and from their last checkpoint when they did."""
         for run in self.store.list_runs(status=Status.RUNNING):
             if run.id in self.busy:
                 continue
-            if run.pid is None:
-                if time.time() - (run.started_at or 0) <= UNSTARTED_GRACE:
-                    continue
-                if run.first_step_at is None:
-                    self.store.requeue(run.id)
-                else:  # it trained somewhere we cannot reach (a Ray task of a dead supervisor)
-                    self._continue_lost(run, "its job was lost with the supervisor that ran it")
-            elif self.executor.adopt(run):
+            if run.pid is None and time.time() - (run.started_at or 0) <= UNSTARTED_GRACE:
+                continue
+            if run.pid is not None and self.executor.adopt(run):
                 self.busy[run.id] = _slot_of(run, self.executor.slots())
+            elif run.first_step_at is None:
+                self.store.requeue(run.id)
+            elif run.pid is None:
+                self._continue_lost(run, "its job was lost with the supervisor that ran it")
             else:
-                self.store.finish(run.id, Status.LOST, error="its process vanished while no supervisor watched it")
+                self._continue_lost(run, "its process vanished while no supervisor watched it")
 
     def _continue_lost(self, run: Run, reason: str) -> None:
         """A job lost with the machine under it: its run continues from its last checkpoint in the store (the

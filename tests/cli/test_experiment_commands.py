@@ -59,6 +59,7 @@ def test_cli_list(capsys):
     (["experiment", "report", "pooling", "--format", "html"], "--format"),
     (["experiment", "reference", "--only", "no-such"], "experiment"),
     (["experiment", "reference", "--budget", "huge"], "--budget: must be one of quick, standard, full"),
+    (["experiment", "reference", "--only", "pooling", "--resume"], "--resume: needs --store"),
 ])
 def test_cli_errors_exit_2_with_one_line_naming_the_field(capsys, tmp_path: Path, argv: list[str], field: str):
     store = ["--store", str(tmp_path / "store")] if argv[1] in ("run", "report") else ["--out", str(tmp_path)]

@@ -108,6 +108,23 @@ def test_reference_generator_end_to_end(tmp_path: Path):
     assert not list((work / "runs").glob("*/checkpoint.pt")), "checkpoints of exported runs are dropped"
 
 
+def test_a_resumed_reference_run_goes_on_with_its_looks_and_ships_each_once(tmp_path: Path, no_missing_data):
+    out, store = tmp_path / "results", Store(tmp_path / "work")
+    group = E.launch(store, "pooling", budget="smoke", seeds=2, start_worker=False)
+    finish_all(store, group, {AVG: [("completed", 0.7, 0.75), ("completed", 0.72, 0.74)],
+                              "max pooling": [("completed", 0.8, 0.85), ("completed", 0.82, 0.86)]})
+    lines: list[str] = []
+    again = dict(budget="smoke", only=["pooling"], seeds=2, store_path=store.home, log=lines.append, poll=0.1,
+                 resume=True)
+    assert E.reference(out, **again) == ["pooling"]
+    assert [g["id"] for g in store.groups()] == [group], "the interrupted look is followed, not launched again"
+    assert [look["group"] for look in looks.load(out)] == [group]
+    assert E.reference(out, **again) == []
+    assert f"pooling: its look {group} is already shipped" in lines
+    assert [look["group"] for look in looks.load(out)] == [group] and not (out / "looks").exists()
+    assert supervisor_pid(store.home) is None
+
+
 # ---- the results block of the top-level README -----------------------------------------------------------
 
 TOP_README = f"""# A project

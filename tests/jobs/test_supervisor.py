@@ -125,19 +125,25 @@ def test_an_exit_after_the_job_recorded_its_end_changes_nothing(store: Store) ->
     assert (store.get(run_id).status, store.get(run_id).error) == ("diverged", "loss became non-finite at step 3")
 
 
-def test_orphans_are_adopted_requeued_or_lost(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_orphans_are_adopted_or_queued_again(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sup, "UNSTARTED_GRACE", 0.0)
-    adoptable, dead, unstarted, trained = store.create_runs([tiny(seed=s) for s in range(4)])
-    for _ in range(4):
+    adoptable, dead, dead_untrained, unstarted, trained = store.create_runs([tiny(seed=s) for s in range(5)])
+    for _ in range(5):
         store.claim("fake:1/cpu0")
     store.set_process(adoptable, 123, "1")
     store.set_process(dead, 456, "1")
+    store.mark_first_step(dead)
+    store.set_process(dead_untrained, 789, "1")
     store.mark_first_step(trained)
     time.sleep(0.01)
     s = supervisor(store, Recorder([Slot("cpu", 0)], adoptable={adoptable}))
     s._recover_orphans()
     assert s.busy == {adoptable: Slot("cpu", 0)}  # back on the slot it was claimed for
-    assert store.get(dead).status == "lost" and "vanished" in store.get(dead).error
+    # Its process went with a restarted machine after it trained: it continues from its last checkpoint.
+    run = store.get(dead)
+    assert (run.status, run.resume, run.tries) == ("queued", True, 1)
+    assert "vanished while no supervisor watched it; queued to continue" in store.log_tail(dead)
+    assert (store.get(dead_untrained).status, store.get(dead_untrained).tries) == ("queued", 0)
     assert store.get(unstarted).status == "queued"
     # It trained somewhere out of reach (a Ray task of a killed supervisor): it continues from its checkpoint.
     run = store.get(trained)
