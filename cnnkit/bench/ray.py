@@ -101,12 +101,14 @@ def node_loss(config: RunConfig) -> dict[str, Any]:
                 back_at = _poll(lambda: store.get(run_id).first_step_at)
                 resumed_on = cluster.name_of(node_of(store, run_id))
                 run = finished(store, run_id)
+                log = [line for line in store.log_tail(run_id).splitlines() if line.startswith("[supervisor]")]
             finally:
                 supervisor.stop()
         return {"run": config.to_dict(), "lost_node": lost, "resumed_on": resumed_on, "nodes": [first, second],
                 "checkpoint_step": checkpoint_step, "step_at_loss": step, "seen_s": seen_at - killed_at,
                 "training_again_s": back_at - killed_at, "status": str(run.status),
-                "final_test_acc": run.summary["final"]["test_acc"], "same_as_uninterrupted": _uninterrupted(run)}
+                "final_test_acc": run.summary["final"]["test_acc"], "same_as_uninterrupted": _uninterrupted(run),
+                "supervisor_log": log}
     finally:
         cluster.shutdown()
 
@@ -175,4 +177,5 @@ def format_section(section: dict[str, Any]) -> list[str]:
         f"on node {loss['resumed_on']} {loss['training_again_s']:.1f} s after the loss; it ended {loss['status']}, "
         f"final test acc {loss['final_test_acc']:.3f}"
         + (", the same as without the loss" if loss["same_as_uninterrupted"] else ", NOT the same as without the loss"),
+        *(f"  {line}" for line in loss.get("supervisor_log", [])),
     ]

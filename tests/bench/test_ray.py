@@ -20,7 +20,9 @@ SECTION = {
                  "ratio": {"total_s": 1.2, "train_s": 1.03}},
     "node_loss": {"lost_node": "b", "resumed_on": "a", "checkpoint_step": 24, "step_at_loss": 34, "seen_s": 0.41,
                   "training_again_s": 5.3, "status": "completed", "final_test_acc": 0.712,
-                  "same_as_uninterrupted": True},
+                  "same_as_uninterrupted": True,
+                  "supervisor_log": ["[supervisor] 04:10:01 its Ray task was lost on node 1f0c (NodeDiedError); "
+                                     "queued to continue from its last checkpoint (automatic try 1 of 3)"]},
 }
 
 
@@ -29,7 +31,8 @@ def test_the_section_gives_the_ratio_and_the_way_back_from_a_lost_node() -> None
     assert lines[0].startswith("ray executor vs local (LeNet on 10 % of Fashion-MNIST, 1 epoch, one thread per job")
     assert lines[1].splitlines()[-1].split() == ["ray", "6.65", "0.25", "1.72", "1.1", "0.62"]
     assert "ray / local: 1.20× queue to end, 1.03× training" in lines
-    assert lines[-1] == ("node loss: node b killed at step 34 (checkpoint at step 24); the supervisor saw it 0.4 s "
+    assert lines[-1] == "  " + SECTION["node_loss"]["supervisor_log"][0]
+    assert lines[-2] == ("node loss: node b killed at step 34 (checkpoint at step 24); the supervisor saw it 0.4 s "
                          "later and the run trained again on node a 5.3 s after the loss; it ended completed, final "
                          "test acc 0.712, the same as without the loss")
     report = {"machine": {"cpu": "cpu", "cores": 2, "torch": "2", "gpu": None}, "device": "cpu", "date": "2026-12-06",
@@ -60,4 +63,5 @@ def test_a_short_bench_measures_both(python: str, cli_env: dict[str, str]) -> No
     assert 0 <= loss["checkpoint_step"] <= loss["step_at_loss"]
     assert 0 < loss["seen_s"] < loss["training_again_s"]
     assert loss["same_as_uninterrupted"], loss
+    assert any("queued to continue from its last checkpoint (automatic try 1" in line for line in loss["supervisor_log"])
     assert "ray / local" in proc.stdout and "node loss: node" in proc.stdout
