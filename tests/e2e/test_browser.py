@@ -105,6 +105,7 @@ def test_an_open_page_costs_the_server_next_to_nothing(tmp_path: Path) -> None:
     with serve(tmp_path / "store") as server, shots.browser() as page:
         for name in ("home", "runs", "compare"):
             shots.goto(page, server.url, name)
+            cpu_share(server.pid, 2.0)  # on a loaded machine the page's first run may still be finishing
             share = cpu_share(server.pid, 4.0)
             assert share < 0.25, f"the server used {share:.0%} of a core with {name} open and nothing running"
 
