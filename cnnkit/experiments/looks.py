@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 LEDGER = "looks.json"
@@ -51,18 +52,40 @@ def entry_of(report: Any, bundle: str, protocol: int = 2) -> dict[str, Any]:
     return {"preset": report.preset, "protocol": protocol, "budget": report.budget, "seeds": report.plan["seeds"],
             "group": report.group, "date": (report.created or "")[:10], "plan_hash": report.plan_hash,
             "run_seconds": round(report.run_seconds, 1), "first_start": report.first_start,
-            "last_finish": report.last_finish, "bundle": bundle, "outcomes": report.outcomes()}
+            "last_finish": report.last_finish, "busy_spans": _rounded(report.busy_spans), "bundle": bundle,
+            "outcomes": report.outcomes()}
+
+
+def fill_spans(results_dir: Path, reports: dict[str, Any]) -> None:
+    """Give the ledger entries of the current looks that lack them the spans their runs ran (from the reports of
+    their bundles, by preset name)."""
+    ledger = load(results_dir)
+    changed = False
+    for look in ledger:
+        report = reports.get(look["preset"])
+        if "busy_spans" not in look and report is not None and look.get("group") == report.group \
+                and look.get("bundle") == f"reference/{look['preset']}.zip":
+            look["busy_spans"] = _rounded(report.busy_spans)
+            changed = True
+    if changed:
+        write_whole(results_dir / LEDGER, json.dumps(ledger, indent=1) + "\n")
+
+
+def _rounded(spans: list[tuple[float, float]]) -> list[list[float]]:
+    return [[round(start, 1), round(end, 1)] for start, end in spans]
 
 
 def busy_seconds(looks: list[dict[str, Any]]) -> float:
     """How long at least one look's runs were running: the union of their spans (looks overlap when slots run
-    two presets at once; pauses between sittings are left out)."""
-    total, end = 0.0, float("-inf")
-    for start, finish in sorted((look["first_start"], look["last_finish"]) for look in looks
-                                if look.get("first_start") is not None and look.get("last_finish") is not None):
-        total += max(0.0, finish - max(start, end))
-        end = max(end, finish)
-    return total
+    two presets at once; pauses between sittings are left out, and within a look too where the ledger has the
+    spans of its runs)."""
+    spans = []
+    for look in looks:
+        if look.get("busy_spans"):
+            spans += [(start, end) for start, end in look["busy_spans"]]
+        elif look.get("first_start") is not None and look.get("last_finish") is not None:
+            spans.append((look["first_start"], look["last_finish"]))
+    return sum(end - start for start, end in merge_spans(spans))
 
 
 def write_whole(path: Path, text: str) -> None:
@@ -70,3 +93,15 @@ def write_whole(path: Path, text: str) -> None:
     tmp = path.with_name(f"{path.name}.tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def merge_spans(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The union of time spans as disjoint spans in order: when at least one of them was running (a machine
+    restart between two runs of a look is a pause, not busy time)."""
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged

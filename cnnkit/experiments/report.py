@@ -10,6 +10,7 @@ from cnnkit.data.datasets import DATASETS
 from cnnkit.errors import ConfigError
 from cnnkit.events import Status
 from cnnkit.experiments import judge, records, wording
+from cnnkit.experiments.looks import merge_spans
 from cnnkit.experiments.configs import get, jsonable, level_configs, seeds_text
 from cnnkit.experiments.design import ALL_BUDGETS
 from cnnkit.experiments.judge import ClaimResult, LevelResult
@@ -50,6 +51,7 @@ class ExperimentReport:
     lines: list[int] = field(default_factory=list)
     health: list[dict[str, Any]] = field(default_factory=list)  # per level and epoch: mean layer health over seeds
     run_seconds: float = 0.0  # the runs' own wall times added up: what the look cost, whatever ran beside it
+    busy_spans: list[tuple[float, float]] = field(default_factory=list)  # when at least one of its runs ran
 
     @property
     def finished(self) -> bool:
@@ -126,7 +128,8 @@ def _report(group: dict[str, Any], runs: list[RunRecord], source: str) -> Experi
         first_start=min((r.started_at for r in runs if r.started_at), default=None),
         last_finish=max((r.finished_at for r in runs if r.finished_at), default=None) if not active else None,
         target=target, lines=list(plan.get("lines", [])),
-        run_seconds=sum(r.finished_at - r.started_at for r in runs if r.finished_at and r.started_at))
+        run_seconds=sum(r.finished_at - r.started_at for r in runs if r.finished_at and r.started_at),
+        busy_spans=merge_spans((r.started_at, r.finished_at) for r in runs if r.finished_at and r.started_at))
     if plan.get("health"):
         report.health = _health(by_level)
     report.verdict = wording.verdict(report, len(unassigned))
@@ -224,3 +227,4 @@ def _current(plan: dict[str, Any]) -> bool:
         if {k: v for k, v in config.to_dict().items() if k != "seed"} != ran:
             return False
     return True
+

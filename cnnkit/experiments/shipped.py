@@ -142,6 +142,7 @@ def write_readme(results_dir: Path | str | None = None, top_readme: Path | str |
             except Exception as exc:  # a damaged bundle is reported, not fatal for the page
                 broken[preset.name] = f"{type(exc).__name__}: {exc}"
     out.mkdir(parents=True, exist_ok=True)
+    looks.fill_spans(out, reports)
     path = out / "README.md"
     looks.write_whole(path, readme_text(reports, broken, looks.load(out), REFERENCE_COMMAND))
     top = Path(top_readme) if top_readme else out.parent / "README.md"

@@ -40,6 +40,26 @@ def test_busy_time_counts_overlapping_looks_once_and_leaves_pauses_out() -> None
     assert looks.busy_seconds(ledger) == pytest.approx(250)
 
 
+def test_a_look_with_the_spans_of_its_runs_leaves_its_own_pauses_out() -> None:
+    interrupted = entry("a", "1", 0, 1000, "") | {"busy_spans": [[0, 100], [900, 1000]]}  # a restart between
+    assert looks.busy_seconds([interrupted, entry("b", "2", 50, 150, "")]) == pytest.approx(250)
+
+
+def test_spans_merge_into_disjoint_ones_in_order() -> None:
+    assert looks.merge_spans([(5, 7), (0, 2), (1, 3), (3, 4)]) == [(0, 4), (5, 7)]
+    assert looks.merge_spans([]) == []
+
+
+def test_the_current_looks_get_their_spans_from_their_bundles_once(tmp_path: Path) -> None:
+    class Report:
+        group, busy_spans = "g2", [(0.04, 10.0), (20.0, 30.06)]
+
+    looks.record(tmp_path, entry("a", "g1", 0, 5, "looks/a-g1.zip"))
+    looks.record(tmp_path, entry("a", "g2", 0, 30, "reference/a.zip"))
+    looks.fill_spans(tmp_path, {"a": Report()})
+    assert [lk.get("busy_spans") for lk in looks.load(tmp_path)] == [None, [[0.0, 10.0], [20.0, 30.1]]]
+
+
 def test_the_shipped_ledger_lists_every_archived_bundle() -> None:
     results = ROOT / "results"
     ledger = json.loads((results / "looks.json").read_text())

@@ -118,7 +118,9 @@ def test_a_resumed_reference_run_goes_on_with_its_looks_and_ships_each_once(tmp_
                  resume=True)
     assert E.reference(out, **again) == ["pooling"]
     assert [g["id"] for g in store.groups()] == [group], "the interrupted look is followed, not launched again"
-    assert [look["group"] for look in looks.load(out)] == [group]
+    (shipped,) = looks.load(out)
+    assert shipped["group"] == group and shipped["busy_spans"] and shipped["busy_spans"][0][0] == pytest.approx(
+        shipped["first_start"], abs=0.05)
     assert E.reference(out, **again) == []
     assert f"pooling: its look {group} is already shipped" in lines
     assert [look["group"] for look in looks.load(out)] == [group] and not (out / "looks").exists()
