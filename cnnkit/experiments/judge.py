@@ -241,8 +241,10 @@ def _decide(result: ClaimResult, test: stats.Comparison, alpha: float) -> None:
     sign = 1 if metric.higher_is_better else -1  # "better" in the metric's own direction
     effect = result.effect
     negligible = test.within(effect)
-    claimed = sign * test.low > 0 if test.low is not None else False  # the claimed direction, shown real
-    opposite = sign * test.high < 0 if test.high is not None else False
+    # The whole interval on the claimed side of 0 (for a lower-is-better metric: below it), or on the other.
+    bounds = None if test.low is None or test.high is None else sorted((sign * test.low, sign * test.high))
+    claimed = bounds is not None and bounds[0] > 0
+    opposite = bounds is not None and bounds[1] < 0
     if result.kind == "similar":
         beyond = test.low is not None and (test.low >= effect or test.high <= -effect)
         result.outcome = "confirmed" if negligible else "refuted" if beyond else "open"

@@ -212,6 +212,7 @@ def _reproduce_section(reports: dict[str, ExperimentReport], command: str) -> li
     devices = sorted({d for r in reports.values() for d in r.devices})
     lines = ["## Reproduce", "", f"    {command}", "",
              "(`--only NAME ...` takes a new look at some presets and archives the bundles they replace; "
+             "`--store PATH --resume` goes on with the looks of an interrupted run in its work store; "
              "`--readme-only` rebuilds this page and the project README's results block from the bundles.)", ""]
     lines += [f"- Commands recorded in the plans: {'; '.join(f'`{c}`' for c in commands) or '—'}",
               f"- cnnkit commits: {', '.join(f'`{c}`' for c in commits) or '—'}"]

@@ -104,6 +104,17 @@ def test_a_smaller_gap_is_better_for_a_metric_where_lower_is_better() -> None:
     assert result.outcome == "confirmed" and result.diff < 0
 
 
+@pytest.mark.parametrize(("gaps", "outcome"), [
+    ([0.070, 0.090, 0.075, 0.085, 0.080], "open"),  # the difference's interval holds 0 and reaches past ±1 point
+    ([0.120, 0.130, 0.125, 0.120, 0.130], "refuted"),  # a larger gap: the other side of 0
+])
+def test_a_lower_is_better_claim_is_confirmed_only_when_the_whole_interval_lies_below_0(gaps, outcome) -> None:
+    levels = [level("none", [0.8] * 5, True, gaps=[0.08, 0.07, 0.09, 0.075, 0.085]),
+              level("dropout", [0.8] * 5, gaps=gaps)]
+    (result,) = decide([claim("better", "dropout", "none", metric="gap")], levels)
+    assert result.outcome == outcome, (result.low, result.high)
+
+
 def test_the_holm_family_is_the_plans_even_when_a_claim_cannot_be_tested() -> None:
     levels = [level("base", [0.70, 0.71, 0.69, 0.70, 0.72], True), level("max", [0.75, 0.76, 0.74, 0.75, 0.77]),
               level("stuck", [0.1] * 5)]
