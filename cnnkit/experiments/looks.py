@@ -28,6 +28,7 @@ def record(results_dir: Path, entry: dict[str, Any]) -> None:
     """Add a look (or replace the entry of the same group), keeping the ledger ordered by preset and start."""
     looks = [look for look in load(results_dir) if look.get("group") != entry.get("group")] + [entry]
     looks.sort(key=lambda look: (look["preset"], look.get("first_start") or 0))
+    results_dir.mkdir(parents=True, exist_ok=True)
     write_whole(results_dir / LEDGER, json.dumps(looks, indent=1) + "\n")
 
 
@@ -54,6 +55,15 @@ def entry_of(report: Any, bundle: str, protocol: int = 2) -> dict[str, Any]:
             "run_seconds": round(report.run_seconds, 1), "first_start": report.first_start,
             "last_finish": report.last_finish, "busy_spans": _rounded(report.busy_spans), "bundle": bundle,
             "outcomes": report.outcomes()}
+
+
+def entry_at_launch(group: str, meta: dict[str, Any]) -> dict[str, Any]:
+    """The ledger entry of a look as it is launched (``meta``: its group's, with the plan and its hash): counted
+    from the start, without a bundle until it is finished and shipped (``entry_of`` replaces it then)."""
+    plan = meta["plan"]
+    return {"preset": plan["preset"], "protocol": 2, "budget": plan["budget"], "seeds": plan["seeds"],
+            "group": group, "date": (meta.get("created") or "")[:10], "plan_hash": meta["plan_hash"],
+            "run_seconds": 0.0, "first_start": None, "last_finish": None, "bundle": None, "outcomes": {}}
 
 
 def fill_spans(results_dir: Path, reports: dict[str, Any]) -> None:

@@ -171,7 +171,8 @@ def _looks_section(looks: list[dict[str, Any]]) -> list[str]:
              "| preset | protocol | budget | seeds | date | run time | bundle |", "|---|---|---|---|---|---|---|"]
     for look in looks:
         lines.append(f"| `{look['preset']}` | {look['protocol']} | {look['budget']} | {seeds_text(look['seeds'])} "
-                     f"| {look.get('date', '')} | {look.get('run_seconds', 0) / 60:.1f} min | `{look['bundle']}` |")
+                     f"| {look.get('date', '')} | {look.get('run_seconds', 0) / 60:.1f} min | "
+                     + (f"`{look['bundle']}` |" if look.get("bundle") else "— (not finished yet: no bundle) |"))
     by_protocol: dict[int, list[dict[str, Any]]] = {}
     for look in looks:
         by_protocol.setdefault(look["protocol"], []).append(look)

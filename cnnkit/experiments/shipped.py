@@ -59,13 +59,15 @@ def reference(out_dir: Path | str | None = None, budget: str = "quick", only: li
     store = Store(home)
     command = command or _command_line(budget, only, seeds, cpu_slots)
     groups = {}
-    shipped = {look.get("group") for look in looks.load(out)}
+    shipped = {look["group"] for look in looks.load(out) if look.get("bundle")}
     for preset in runnable:
         group = _interrupted_group(store, preset.name, budget, seeds) if resume else None
         if group in shipped:
             log(f"{preset.name}: its look {group} is already shipped")
             continue
         groups[preset.name] = group or launch(store, preset.name, budget, seeds, start_worker=False, command=command)
+        if groups[preset.name] not in shipped:  # counted from its launch on, whatever happens to it later
+            looks.record(out, looks.entry_at_launch(groups[preset.name], store.group(groups[preset.name])["meta"]))
     total = sum(group_progress(store, g)["total"] for g in groups.values())
     log(f"queued {total} runs of {len(groups)} presets in {home}")
     extra = ["--cpu-slots", str(cpu_slots)] if cpu_slots else None

@@ -116,6 +116,9 @@ def test_a_resumed_reference_run_goes_on_with_its_looks_and_ships_each_once(tmp_
     lines: list[str] = []
     again = dict(budget="smoke", only=["pooling"], seeds=2, store_path=store.home, log=lines.append, poll=0.1,
                  resume=True)
+    # Interrupted before it finished: counted from its launch, without a bundle yet.
+    looks.record(out, looks.entry_at_launch(group, store.group(group)["meta"]))
+    assert "— (not finished yet: no bundle)" in E.write_readme(out).read_text()
     assert E.reference(out, **again) == ["pooling"]
     assert [g["id"] for g in store.groups()] == [group], "the interrupted look is followed, not launched again"
     (shipped,) = looks.load(out)
