@@ -10,10 +10,10 @@ from cnnkit.data.datasets import DATASETS
 from cnnkit.errors import ConfigError
 from cnnkit.events import Status
 from cnnkit.experiments import judge, records, wording
-from cnnkit.experiments.looks import merge_spans
 from cnnkit.experiments.configs import get, jsonable, level_configs, seeds_text
 from cnnkit.experiments.design import ALL_BUDGETS
 from cnnkit.experiments.judge import ClaimResult, LevelResult
+from cnnkit.experiments.looks import merge_spans
 from cnnkit.experiments.metrics import RunRecord
 from cnnkit.experiments.presets_training import BATCH_TARGET
 from cnnkit.experiments.protocol import plan_hash, write_plan
@@ -227,4 +227,3 @@ def _current(plan: dict[str, Any]) -> bool:
         if {k: v for k, v in config.to_dict().items() if k != "seed"} != ran:
             return False
     return True
-

@@ -63,5 +63,6 @@ def test_a_short_bench_measures_both(python: str, cli_env: dict[str, str]) -> No
     assert 0 <= loss["checkpoint_step"] <= loss["step_at_loss"]
     assert 0 < loss["seen_s"] < loss["training_again_s"]
     assert loss["same_as_uninterrupted"], loss
-    assert any("queued to continue from its last checkpoint (automatic try 1" in line for line in loss["supervisor_log"])
+    assert any("queued to continue from its last checkpoint (automatic try 1" in line
+               for line in loss["supervisor_log"])
     assert "ray / local" in proc.stdout and "node loss: node" in proc.stdout
