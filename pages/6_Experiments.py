@@ -145,6 +145,8 @@ def reference_results() -> None:
                 f"(`{experiments.REFERENCE_COMMAND}` makes them).")
     for path in bundles:
         reference_bundle(path)
+    for title, why in view.presets_without_results(experiments.RESULTS_DIR):
+        st.caption(f"{title}: no numbers — {why}.")
 
 
 store = ui.page("Experiments", ":material/experiment:")

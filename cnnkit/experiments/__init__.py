@@ -13,6 +13,7 @@ The stable API (the dashboard's Experiments page and ``python -m cnnkit experime
     analyze(store, group_id) / analyze_bundle(path) -> ExperimentReport
     missing_datasets(preset), runs_on(preset), data_line(preset)
     reference(...) / write_readme(...)        the reference results shipped in results/
+    missing_reason(name, looks)               why a preset has no shipped numbers (an unfinished look, …)
 
 A *level* is a label plus config changes (RunConfig fields or model options); a run's config is, in this order:
 the preset's base, the budget's changes, the level's changes, the budget's overrides, the budget's changes for
@@ -74,6 +75,7 @@ from cnnkit.experiments.queue import (
     launch,
     wait,
 )
+from cnnkit.experiments.readme import missing_reason
 from cnnkit.experiments.records import GROUP_KIND, NAME_SEP
 from cnnkit.experiments.report import ExperimentReport, analyze, analyze_bundle
 from cnnkit.experiments.shipped import PROJECT, REFERENCE_COMMAND, RESULTS_DIR, reference, write_readme
@@ -84,5 +86,6 @@ __all__ = [
     "UNTESTED", "Budget", "Claim", "ExperimentReport", "Level", "Preset", "Untested",
     "analyze", "analyze_bundle", "build_configs", "catalogue", "check_budget", "check_seeds", "data_line",
     "describe_budget", "get", "group_progress", "latest_group", "launch", "level_config", "missing_datasets",
-    "names", "preset_dict", "reference", "runs_on", "seed_values", "seeds_text", "wait", "write_readme",
+    "missing_reason", "names", "preset_dict", "reference", "runs_on", "seed_values", "seeds_text", "wait",
+    "write_readme",
 ]

@@ -60,9 +60,9 @@ def readme_text(reports: dict[str, ExperimentReport], broken: dict[str, str], lo
         *PROTOCOL,
         *_family_picture(reports),
         *_claims_section(reports, "notes", "## The notes' claims and what the runs say"),
-        *_untested_section(reports),
+        *_untested_section(reports, looks),
         *_claims_section(reports, "textbook", "## The textbook's expectations"),
-        *_presets_section(reports, broken),
+        *_presets_section(reports, broken, looks),
         *_looks_section(looks),
         *_shared_runs_section(reports),
         *_reproduce_section(reports, command),
@@ -126,12 +126,12 @@ def _claims_section(reports: dict[str, ExperimentReport], origin: str, title: st
     return lines
 
 
-def _untested_section(reports: dict[str, ExperimentReport]) -> list[str]:
+def _untested_section(reports: dict[str, ExperimentReport], looks: list[dict[str, Any]]) -> list[str]:
     lines = ["## The notes' claims not tested here", ""]
     for preset in catalogue():
         if preset.name in reports:
             continue
-        reason = _missing_reason(preset.name)
+        reason = missing_reason(preset.name, looks)
         for claim in preset.claims:
             if claim.origin == "notes":
                 lines.append(f"- {', '.join(claim.sources)} — {claim.text} (`{preset.name}`: {reason})")
@@ -140,14 +140,15 @@ def _untested_section(reports: dict[str, ExperimentReport]) -> list[str]:
     return lines
 
 
-def _presets_section(reports: dict[str, ExperimentReport], broken: dict[str, str]) -> list[str]:
+def _presets_section(reports: dict[str, ExperimentReport], broken: dict[str, str],
+                     looks: list[dict[str, Any]]) -> list[str]:
     lines = ["## The presets", "",
              "| preset | question | levels: test accuracy (mean ± std) | best level (beats the baseline decisively) "
              "| claims | seeds | run time |", "|---|---|---|---|---|---|---|"]
     for preset in catalogue():
         report = reports.get(preset.name)
         if report is None:
-            reason = broken.get(preset.name) or _missing_reason(preset.name)
+            reason = broken.get(preset.name) or missing_reason(preset.name, looks)
             lines.append(f"| `{preset.name}` | {_md(preset.question)} | — | — | no numbers: {_md(reason)} | — | — |")
             continue
         levels = "<br>".join(f"{_md(lv.label)}: {_mean_std(lv)}" for lv in report.levels)
@@ -254,7 +255,14 @@ def _mean_std(level: Any) -> str:
     return format_mean_std(level.means["test_acc"], level.stds["test_acc"])
 
 
-def _missing_reason(name: str) -> str:
+def missing_reason(name: str, looks: list[dict[str, Any]]) -> str:
+    """Why preset ``name`` has no shipped numbers: a look still unfinished (from the ledger ``looks``), a dataset
+    this machine cannot get, or no look yet."""
+    unfinished = [look for look in looks if look["preset"] == name and not look.get("bundle")]
+    if unfinished:
+        look = unfinished[-1]
+        return (f"its look of {look.get('date') or 'unknown date'} ({seeds_text(look['seeds'])}, plan "
+                f"{(look.get('plan_hash') or '')[:12]}…) is planned and queued but not finished yet")
     missing = missing_datasets(name)
     if not missing:
         return "not run yet"

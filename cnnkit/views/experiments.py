@@ -171,3 +171,13 @@ def reference_bundles(results_dir: Path) -> list[Path]:
     order = {preset.name: i for i, preset in enumerate(experiments.catalogue())}
     zips = folder.glob("*.zip") if folder.exists() else []
     return sorted(zips, key=lambda path: (order.get(path.stem, len(order)), path.name))
+
+
+def presets_without_results(results_dir: Path) -> list[tuple[str, str]]:
+    """(preset title, why it has no shipped numbers) for every preset without a bundle in ``results_dir``."""
+    from cnnkit.experiments import looks
+
+    shipped = {path.stem for path in reference_bundles(results_dir)}
+    ledger = looks.load(results_dir)
+    return [(preset.title, experiments.missing_reason(preset.name, ledger))
+            for preset in experiments.catalogue() if preset.name not in shipped]

@@ -20,6 +20,7 @@ from cnnkit.views.experiments import (
     preset_groups,
     preset_label,
     preset_levels_table,
+    presets_without_results,
     progress_text,
     reference_bundles,
 )
@@ -97,3 +98,18 @@ def test_reference_bundles_are_the_zips_in_the_catalogue_order(tmp_path: Path) -
         (folder / name).write_text("")
     assert [p.name for p in reference_bundles(tmp_path)] == ["pooling.zip", "activation-lr.zip", "zoo.zip", "a.zip",
                                                               "b.zip"]
+
+
+def test_presets_without_results_say_why_an_unfinished_look_first(tmp_path: Path) -> None:
+    from cnnkit.experiments import looks
+
+    (tmp_path / "reference").mkdir()
+    (tmp_path / "reference" / "pooling.zip").write_text("")
+    looks.record(tmp_path, {"preset": "zoo", "protocol": 2, "budget": "standard", "seeds": [1000, 1001],
+                            "group": "g", "date": "2026-12-06", "plan_hash": "ab" * 32, "bundle": None})
+    missing = dict(presets_without_results(tmp_path))
+    titles = {p.name: p.title for p in experiments.catalogue()}
+    assert titles["pooling"] not in missing and len(missing) == len(titles) - 1
+    assert missing[titles["zoo"]] == ("its look of 2026-12-06 (2 seeds (1000–1001), plan abababababab…) is planned "
+                                      "and queued but not finished yet")
+    assert missing[titles["learning-rate"]] == "not run yet"
