@@ -86,9 +86,10 @@ def summary_block(reports: dict[str, ExperimentReport], link: str) -> str:
     if not rows:
         return f"No preset has reference numbers yet; see [{link}]({link})."
     counts = _outcome_counts(c for r in reports.values() for c in r.claims if c.origin == "notes")
+    testing = sum(any(c.origin == "notes" for c in r.claims) for r in reports.values())
     return "\n".join([
         "| preset | notes | the notes' claim | outcome | estimate (interval) |", "|---|---|---|---|---|", *rows, "",
-        f"{sum(counts.values())} claims of the notes tested in {len(reports)} presets: "
+        f"{sum(counts.values())} claims of the notes tested in {testing} presets: "
         + ", ".join(f"{counts[o]} {o}" for o in OUTCOME_ORDER if counts.get(o))
         + f". The textbook's expectations, the claims not tested here, every level, the looks and their cost: "
           f"[{link}]({link}).",
