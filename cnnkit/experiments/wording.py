@@ -71,8 +71,14 @@ def ranking_sentence(report: ExperimentReport) -> str:
     accuracy = {lv.label: lv.means.get("test_acc") for lv in report.levels}
     groups = " > ".join(" ≈ ".join(f"{label} {format_pct(accuracy[label], 1)}" for label in tier)
                         for tier in report.tiers)
-    return ("Ranking by mean test accuracy; '>' only where Holm-corrected Welch intervals separate every net of "
-            f"one group from every net of the next, '≈' within a group: {groups}.")
+    nets = sum(len(tier) for tier in report.tiers)
+    correction = f"Welch intervals, Holm-corrected over all {nets * (nets - 1) // 2} pairs"
+    if len(report.tiers) == 1:
+        return (f"Ranking by mean test accuracy: {correction}, do not split the {nets} nets into groups, so none is "
+                f"ranked above another: {groups}. A claim above compares two nets within a smaller family, so it "
+                "can be decisive where the ranking is not.")
+    return (f"Ranking by mean test accuracy; '>' only where {correction}, separate every net of one group from "
+            f"every net of the next, '≈' within a group: {groups}.")
 
 
 def claim_line(claim: ClaimResult) -> str:
