@@ -66,8 +66,8 @@ def reference(out_dir: Path | str | None = None, budget: str = "quick", only: li
             log(f"{preset.name}: its look {group} is already shipped")
             continue
         groups[preset.name] = group or launch(store, preset.name, budget, seeds, start_worker=False, command=command)
-        if groups[preset.name] not in shipped:  # counted from its launch on, whatever happens to it later
-            looks.record(out, looks.entry_at_launch(groups[preset.name], store.group(groups[preset.name])["meta"]))
+        # counted from its launch on, whatever happens to it later
+        looks.record(out, looks.entry_at_launch(groups[preset.name], store.group(groups[preset.name])["meta"]))
     total = sum(group_progress(store, g)["total"] for g in groups.values())
     log(f"queued {total} runs of {len(groups)} presets in {home}")
     extra = ["--cpu-slots", str(cpu_slots)] if cpu_slots else None

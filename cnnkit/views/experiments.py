@@ -8,6 +8,7 @@ import pandas as pd
 
 from cnnkit import compare, estimate, experiments
 from cnnkit.events import Status
+from cnnkit.experiments import looks
 from cnnkit.store import Store
 from cnnkit.text import format_count, format_mean_std, format_pct
 from cnnkit.views.compare import CompareView, build_view
@@ -175,8 +176,6 @@ def reference_bundles(results_dir: Path) -> list[Path]:
 
 def presets_without_results(results_dir: Path) -> list[tuple[str, str]]:
     """(preset title, why it has no shipped numbers) for every preset without a bundle in ``results_dir``."""
-    from cnnkit.experiments import looks
-
     shipped = {path.stem for path in reference_bundles(results_dir)}
     ledger = looks.load(results_dir)
     return [(preset.title, experiments.missing_reason(preset.name, ledger))
